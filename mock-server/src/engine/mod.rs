@@ -1,0 +1,2 @@
+//! Scaffold: the server-core helper replaces this with tenants, users, codes, tokens and quotas.
+pub struct Engine {}

@@ -1,0 +1,59 @@
+//! The `wxmock` command line: parses flags, installs tracing, calls the libraries and maps the
+//! result to a documented exit code. No behaviour lives here.
+
+mod check;
+mod exit_code;
+mod fixture;
+mod serve;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// A faithful fake of WeChat's mini-program login API, and a conformance harness that judges
+/// any login backend against it.
+#[derive(Debug, Parser)]
+#[command(name = "wxmock", version, about, after_long_help = exit_code::HELP, after_help = exit_code::HELP)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the fake WeChat API (with its control API) until Ctrl-C.
+    Serve(serve::ServeArgs),
+    /// Drive a login backend described by a profile through the conformance catalogue.
+    Check(check::CheckArgs),
+    /// Run the whole catalogue against the bundled reference backend.
+    Demo(check::DemoArgs),
+    /// Encrypt and decrypt WeChat open data (WXBizDataCrypt) from the command line.
+    #[command(subcommand)]
+    Fixture(fixture::FixtureCommand),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let default_filter = match cli.command {
+        Command::Serve(_) => "info",
+        _ => "warn",
+    };
+    install_tracing(default_filter);
+    let code = match cli.command {
+        Command::Serve(args) => serve::run(args),
+        Command::Check(args) => check::run(args),
+        Command::Demo(args) => check::demo(args),
+        Command::Fixture(command) => fixture::run(command),
+    };
+    ExitCode::from(code)
+}
+
+/// Logs go to stderr, filtered by `RUST_LOG` (default: `info` for `serve`, `warn` otherwise).
+fn install_tracing(default_filter: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_filter));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
