@@ -151,15 +151,22 @@ mod tests {
         assert_eq!(response.status(), StatusCode::OK);
         assert_eq!(response.headers()[header::CONTENT_TYPE], "text/plain");
         let text = body_text(response).await;
-        assert!(text.starts_with(r#"{"errcode":40029,"errmsg":"invalid code, rid: 66c69111-"#), "{text}");
+        assert!(
+            text.starts_with(r#"{"errcode":40029,"errmsg":"invalid code, rid: 66c69111-"#),
+            "{text}"
+        );
         assert!(!text.contains(' ') || text.contains("invalid code, rid"));
     }
 
     #[tokio::test]
     async fn slashes_can_be_escaped_like_older_servers() {
-        let config = WireConfig { escape_slashes: true, ..WireConfig::default() };
+        let config = WireConfig {
+            escape_slashes: true,
+            ..WireConfig::default()
+        };
         let wire = Wire::new(config, Clock::fixed(0));
-        let text = body_text(wire.json(Family::Sns, &serde_json::json!({"session_key": "a/b=="}))).await;
+        let text =
+            body_text(wire.json(Family::Sns, &serde_json::json!({"session_key": "a/b=="}))).await;
         assert_eq!(text, r#"{"session_key":"a\/b=="}"#);
     }
 }

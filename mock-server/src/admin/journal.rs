@@ -1,0 +1,8 @@
+//! Scaffold: the control-plane helper fills this in.
+use axum::Router;
+
+use crate::state::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+}
