@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use crate::clock::Clock;
+use crate::config::Config;
 use crate::engine::Engine;
 use crate::fault::FaultStore;
 use crate::journal::Journal;
@@ -20,4 +21,17 @@ pub struct AppState {
     pub wire: Arc<Wire>,
     /// The clock every expiry reads.
     pub clock: Clock,
+}
+
+impl AppState {
+    /// Fresh state for a validated `config`, reading time from `clock`.
+    pub fn new(config: &Config, clock: Clock) -> Self {
+        AppState {
+            engine: Arc::new(Engine::new(config, clock.clone())),
+            journal: Arc::new(Journal::new(config.journal_capacity())),
+            faults: Arc::new(FaultStore::new()),
+            wire: Arc::new(Wire::new(config.wire.clone(), clock.clone())),
+            clock,
+        }
+    }
 }

@@ -1,0 +1,132 @@
+//! Reading WeChat requests without axum's extractors, so that malformed input is answered in
+//! WeChat's envelope instead of axum's plain-text rejections.
+
+use std::borrow::Cow;
+
+use axum::body::{Body, Bytes};
+use serde_json::{Map, Value};
+
+use crate::errcode::{WxError, DATA_FORMAT_ERROR, EMPTY_POST_DATA};
+
+/// Largest body a POST endpoint reads; WeChat's bodies are tiny.
+const BODY_LIMIT: usize = 64 * 1024;
+
+/// The decoded `key=value` pairs of a query string. The first occurrence of a key wins; an
+/// empty value counts as absent.
+#[derive(Debug, Default)]
+pub struct QueryParams<'a> {
+    pairs: Vec<(Cow<'a, str>, Cow<'a, str>)>,
+}
+
+impl<'a> QueryParams<'a> {
+    pub fn parse(raw: Option<&'a str>) -> Self {
+        let pairs = raw
+            .unwrap_or("")
+            .split('&')
+            .filter(|p| !p.is_empty())
+            .map(|pair| {
+                let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+                (decode(key), decode(value))
+            })
+            .collect();
+        Self { pairs }
+    }
+
+    /// The value of `key`, if present and not empty.
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.pairs
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_ref())
+            .filter(|v| !v.is_empty())
+    }
+
+    /// Every pair, in order.
+    pub fn pairs(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.pairs.iter().map(|(k, v)| (k.as_ref(), v.as_ref()))
+    }
+}
+
+/// `application/x-www-form-urlencoded` decoding: `+` is a space, `%XX` a byte. Invalid
+/// escapes are kept as they are; invalid UTF-8 is replaced.
+fn decode(text: &str) -> Cow<'_, str> {
+    if !text.bytes().any(|b| b == b'%' || b == b'+') {
+        return Cow::Borrowed(text);
+    }
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' => match (bytes.get(i + 1), bytes.get(i + 2)) {
+                (Some(h), Some(l)) if h.is_ascii_hexdigit() && l.is_ascii_hexdigit() => {
+                    out.push(hex_value(*h) * 16 + hex_value(*l));
+                    i += 2;
+                }
+                _ => out.push(b'%'),
+            },
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    Cow::Owned(String::from_utf8_lossy(&out).into_owned())
+}
+
+fn hex_value(digit: u8) -> u8 {
+    match digit {
+        b'0'..=b'9' => digit - b'0',
+        b'a'..=b'f' => digit - b'a' + 10,
+        _ => digit - b'A' + 10,
+    }
+}
+
+/// The whole body, bounded. A body that cannot be read is a data format error.
+pub async fn read_body(body: Body) -> Result<Bytes, WxError> {
+    axum::body::to_bytes(body, BODY_LIMIT)
+        .await
+        .map_err(|_| WxError::new(DATA_FORMAT_ERROR))
+}
+
+/// A JSON object body: 44002 when empty, 47001 when not a JSON object.
+pub fn json_object(body: &[u8]) -> Result<Map<String, Value>, WxError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(WxError::new(EMPTY_POST_DATA));
+    }
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(map)) => Ok(map),
+        _ => Err(WxError::new(DATA_FORMAT_ERROR)),
+    }
+}
+
+/// A string field of a JSON body; numbers are accepted as their text. Empty counts as absent.
+pub fn json_str<'a>(map: &'a Map<String, Value>, key: &str) -> Option<Cow<'a, str>> {
+    match map.get(key)? {
+        Value::String(s) if !s.is_empty() => Some(Cow::Borrowed(s.as_str())),
+        Value::Number(n) => Some(Cow::Owned(n.to_string())),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_values_are_percent_decoded_and_the_first_occurrence_wins() {
+        let q = QueryParams::parse(Some("a=1&b=x%2By+z&a=2&c=&d%3D=%zz"));
+        assert_eq!(q.get("a"), Some("1"));
+        assert_eq!(q.get("b"), Some("x+y z"));
+        assert_eq!(q.get("c"), None);
+        assert_eq!(q.get("d="), Some("%zz"));
+        assert_eq!(q.get("missing"), None);
+    }
+
+    #[test]
+    fn an_empty_body_and_a_form_body_are_told_apart() {
+        assert_eq!(json_object(b"").unwrap_err().errcode, EMPTY_POST_DATA);
+        assert_eq!(json_object(b"a=1").unwrap_err().errcode, DATA_FORMAT_ERROR);
+        assert_eq!(json_object(b"[1]").unwrap_err().errcode, DATA_FORMAT_ERROR);
+        assert!(json_object(br#"{"code":"x"}"#).is_ok());
+    }
+}

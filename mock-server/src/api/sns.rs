@@ -1,0 +1,53 @@
+//! `GET /sns/jscode2session` (code2Session): parameters in WeChat's order (41002, 41004,
+//! 41008, then the grant_type policy), then the engine's credential and code checks.
+
+use axum::extract::State;
+use axum::http::Uri;
+use axum::response::Response;
+use serde_json::{Map, Value};
+
+use super::request::QueryParams;
+use crate::config::GrantTypePolicy;
+use crate::engine::Code2Session;
+use crate::errcode::{WxError, APPID_MISSING, APPSECRET_MISSING, INVALID_GRANT_TYPE, MISSING_CODE};
+use crate::state::AppState;
+use crate::wire::Family;
+
+const GRANT_TYPE: &str = "authorization_code";
+
+/// Reads only the query, whatever the method: a POST with a form body therefore answers
+/// 41002, as WeChat does.
+pub async fn jscode2session(State(state): State<AppState>, uri: Uri) -> Response {
+    let query = QueryParams::parse(uri.query());
+    match exchange(&state, &query) {
+        Ok(session) => {
+            let mut body = Map::new();
+            body.insert("session_key".into(), session.session_key.into());
+            body.insert("openid".into(), session.openid.into());
+            if let Some(unionid) = session.unionid {
+                body.insert("unionid".into(), unionid.into());
+            }
+            if state.engine.rules().code2session_expires_in {
+                body.insert("expires_in".into(), 7200.into());
+            }
+            state.wire.json(Family::Sns, &Value::Object(body))
+        }
+        Err(err) => state.wire.error(Family::Sns, &err),
+    }
+}
+
+fn exchange(state: &AppState, query: &QueryParams<'_>) -> Result<Code2Session, WxError> {
+    let appid = query.get("appid").ok_or(WxError::new(APPID_MISSING))?;
+    let secret = query.get("secret").ok_or(WxError::new(APPSECRET_MISSING))?;
+    let js_code = query.get("js_code").ok_or(WxError::new(MISSING_CODE))?;
+    let grant_type = query.get("grant_type");
+    let grant_ok = match state.engine.rules().jscode2session_grant_type {
+        GrantTypePolicy::Ignore => true,
+        GrantTypePolicy::AcceptMissing => grant_type.is_none_or(|g| g == GRANT_TYPE),
+        GrantTypePolicy::Require => grant_type == Some(GRANT_TYPE),
+    };
+    if !grant_ok {
+        return Err(WxError::new(INVALID_GRANT_TYPE));
+    }
+    state.engine.code2session(appid, secret, js_code)
+}

@@ -1,0 +1,81 @@
+//! The built-in demo app and its personas, used when no app is configured, so `wxmock serve`
+//! and `MockWeChat::start()` give a working fake with no setup. The ids are fixed (and
+//! readable) so docs and copy-paste examples stay valid.
+
+use crate::config::{AppConfig, UserConfig};
+
+pub const DEMO_APPID: &str = "wxdeadbeef00c0ffee";
+pub const DEMO_SECRET: &str = "0123456789abcdef0123456789abcdef";
+
+/// A returning user: unionid, full profile and a phone number.
+pub const ALICE_OPENID: &str = "oAlice_wxmockDemoPersona0001";
+pub const ALICE_UNIONID: &str = "oUnion_AliceWxmockDemo000001";
+pub const ALICE_PHONE: &str = "13800138000";
+/// A new user: no unionid, no phone number, anonymised profile.
+pub const BOB_OPENID: &str = "oBob_wxmockDemoPersona000002";
+/// A user WeChat blocks as high-risk: their codes answer 40226.
+pub const MALLORY_OPENID: &str = "oMallory_wxmockDemoPersona03";
+
+/// The personas, with a one-line description each (printed by `wxmock serve`).
+pub const PERSONAS: &[(&str, &str, &str)] = &[
+    (
+        "alice",
+        ALICE_OPENID,
+        "returning user with unionid and phone number",
+    ),
+    ("bob", BOB_OPENID, "new user, no unionid, no phone number"),
+    (
+        "mallory",
+        MALLORY_OPENID,
+        "high-risk user: WeChat blocks her codes (40226)",
+    ),
+];
+
+/// The demo app with alice, bob and mallory.
+pub fn demo_app() -> AppConfig {
+    AppConfig {
+        appid: DEMO_APPID.to_owned(),
+        secret: DEMO_SECRET.into(),
+        users: vec![
+            UserConfig {
+                openid: Some(ALICE_OPENID.to_owned()),
+                unionid: Some(ALICE_UNIONID.to_owned()),
+                nick_name: Some("Alice".to_owned()),
+                avatar_url: Some("https://thirdwx.qlogo.cn/mmopen/vi_32/alice/132".to_owned()),
+                gender: Some(2),
+                language: Some("zh_CN".to_owned()),
+                city: Some("Shenzhen".to_owned()),
+                province: Some("Guangdong".to_owned()),
+                country: Some("China".to_owned()),
+                phone_number: Some(ALICE_PHONE.to_owned()),
+                country_code: Some("86".to_owned()),
+                blocked: false,
+            },
+            UserConfig {
+                openid: Some(BOB_OPENID.to_owned()),
+                ..UserConfig::default()
+            },
+            UserConfig {
+                openid: Some(MALLORY_OPENID.to_owned()),
+                nick_name: Some("Mallory".to_owned()),
+                blocked: true,
+                ..UserConfig::default()
+            },
+        ],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn persona_ids_have_wechat_shapes() {
+        for id in [ALICE_OPENID, ALICE_UNIONID, BOB_OPENID, MALLORY_OPENID] {
+            assert_eq!(id.len(), 28, "{id}");
+            assert!(id.starts_with('o'));
+        }
+        assert_eq!(DEMO_APPID.len(), 18);
+        assert_eq!(DEMO_SECRET.len(), 32);
+    }
+}

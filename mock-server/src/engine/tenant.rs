@@ -1,0 +1,209 @@
+//! A tenant (one mini-program) and its users, as the engine keeps them.
+
+use std::collections::HashMap;
+
+use rand::Rng;
+use serde::Serialize;
+
+use super::id;
+use super::quota::Window;
+use super::secret::Secret;
+use crate::config::{AppConfig, UserConfig};
+
+/// The anonymised profile WeChat has returned since its late-2021 privacy change.
+pub const ANONYMOUS_NICKNAME: &str = "微信用户";
+pub const DEFAULT_AVATAR: &str = "https://thirdwx.qlogo.cn/mmopen/vi_32/POgEwh4mIHO4nibH0KlMECNjjGxQUq24ZEaGT4poC6icRiccVGKSyXwibcPq4BWmiaIGuG1icwxaQX6grC9VemZoJ8rg/132";
+
+/// One app: its secret, users, current access tokens and quota counters.
+#[derive(Debug)]
+pub struct Tenant {
+    pub secret: Secret,
+    pub users: HashMap<String, User>,
+    /// The latest `/cgi-bin/token` token.
+    pub current_token: Option<String>,
+    /// The latest `/cgi-bin/stable_token` token.
+    pub stable_token: Option<String>,
+    pub last_force_refresh: Option<i64>,
+    pub token_daily: Window,
+    pub stable_minute: Window,
+    pub stable_daily: Window,
+    pub force_refresh_daily: Window,
+    pub code2session_daily: Window,
+    pub reset_minute: Window,
+}
+
+impl Tenant {
+    pub fn new(secret: Secret) -> Self {
+        Self {
+            secret,
+            users: HashMap::new(),
+            current_token: None,
+            stable_token: None,
+            last_force_refresh: None,
+            token_daily: Window::default(),
+            stable_minute: Window::default(),
+            stable_daily: Window::default(),
+            force_refresh_daily: Window::default(),
+            code2session_daily: Window::default(),
+            reset_minute: Window::default(),
+        }
+    }
+
+    /// A tenant in its configured state (users without session keys, no codes or tokens).
+    /// Every configured user must already have an openid.
+    pub fn from_config(app: &AppConfig) -> Self {
+        let mut tenant = Self::new(app.secret.clone());
+        for user in &app.users {
+            let openid = user.openid.clone().unwrap_or_default();
+            tenant.users.insert(openid.clone(), User::new(openid, user));
+        }
+        tenant
+    }
+}
+
+/// A user's current session_key.
+#[derive(Clone, Debug)]
+pub struct SessionKey {
+    pub key: Secret,
+    pub expires_at: i64,
+    pub rotated_at: i64,
+}
+
+/// One WeChat user of one app.
+#[derive(Clone, Debug)]
+pub struct User {
+    pub openid: String,
+    pub unionid: Option<String>,
+    pub nick_name: String,
+    pub avatar_url: String,
+    pub gender: i64,
+    pub language: String,
+    pub city: String,
+    pub province: String,
+    pub country: String,
+    pub phone_number: Option<String>,
+    pub country_code: String,
+    pub blocked: bool,
+    pub session: Option<SessionKey>,
+    /// The key before the last rotation (the forge's `stale-session-key` encrypts under it).
+    pub previous_session_key: Option<Secret>,
+    pub minute: Window,
+}
+
+impl User {
+    pub fn new(openid: String, config: &UserConfig) -> Self {
+        Self {
+            openid,
+            unionid: config.unionid.clone(),
+            nick_name: config
+                .nick_name
+                .clone()
+                .unwrap_or_else(|| ANONYMOUS_NICKNAME.to_owned()),
+            avatar_url: config
+                .avatar_url
+                .clone()
+                .unwrap_or_else(|| DEFAULT_AVATAR.to_owned()),
+            gender: config.gender.unwrap_or(0),
+            language: config.language.clone().unwrap_or_default(),
+            city: config.city.clone().unwrap_or_default(),
+            province: config.province.clone().unwrap_or_default(),
+            country: config.country.clone().unwrap_or_default(),
+            phone_number: config.phone_number.clone(),
+            country_code: config.country_code.clone().unwrap_or_else(|| "86".into()),
+            blocked: config.blocked,
+            session: None,
+            previous_session_key: None,
+            minute: Window::default(),
+        }
+    }
+
+    /// The current session_key if it has not expired at `now`.
+    pub fn live_session_key(&self, now: i64) -> Option<&SessionKey> {
+        self.session.as_ref().filter(|s| now < s.expires_at)
+    }
+
+    /// Replaces the session_key with a fresh one; the old one becomes `previous_session_key`.
+    pub fn rotate_session_key<R: Rng + ?Sized>(&mut self, rng: &mut R, now: i64, ttl: i64) {
+        self.rotate_keeping_expiry(rng, now, now + ttl);
+    }
+
+    /// Replaces the session_key; the new one expires at `expires_at`.
+    pub fn rotate_keeping_expiry<R: Rng + ?Sized>(
+        &mut self,
+        rng: &mut R,
+        now: i64,
+        expires_at: i64,
+    ) {
+        if let Some(old) = self.session.take() {
+            self.previous_session_key = Some(old.key);
+        }
+        self.session = Some(SessionKey {
+            key: Secret::new(id::session_key(rng)),
+            expires_at,
+            rotated_at: now,
+        });
+    }
+
+    pub fn view(&self, appid: &str) -> UserView {
+        UserView {
+            appid: appid.to_owned(),
+            openid: self.openid.clone(),
+            unionid: self.unionid.clone(),
+            nick_name: self.nick_name.clone(),
+            avatar_url: self.avatar_url.clone(),
+            gender: self.gender,
+            language: self.language.clone(),
+            city: self.city.clone(),
+            province: self.province.clone(),
+            country: self.country.clone(),
+            phone_number: self.phone_number.clone(),
+            country_code: self.country_code.clone(),
+            blocked: self.blocked,
+            session_key: self.session.as_ref().map(|s| s.key.expose().to_owned()),
+            session_key_expires_at: self.session.as_ref().map(|s| s.expires_at),
+            previous_session_key: self
+                .previous_session_key
+                .as_ref()
+                .map(|k| k.expose().to_owned()),
+        }
+    }
+}
+
+/// A user as the control API and the Rust API show it (session keys in clear: this is the
+/// test-facing side; never log it).
+#[derive(Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct UserView {
+    pub appid: String,
+    pub openid: String,
+    pub unionid: Option<String>,
+    #[serde(rename = "nickName")]
+    pub nick_name: String,
+    #[serde(rename = "avatarUrl")]
+    pub avatar_url: String,
+    pub gender: i64,
+    pub language: String,
+    pub city: String,
+    pub province: String,
+    pub country: String,
+    #[serde(rename = "phoneNumber")]
+    pub phone_number: Option<String>,
+    #[serde(rename = "countryCode")]
+    pub country_code: String,
+    pub blocked: bool,
+    pub session_key: Option<String>,
+    pub session_key_expires_at: Option<i64>,
+    pub previous_session_key: Option<String>,
+}
+
+impl std::fmt::Debug for UserView {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserView")
+            .field("appid", &self.appid)
+            .field("openid", &self.openid)
+            .field("unionid", &self.unionid)
+            .field("nick_name", &self.nick_name)
+            .field("blocked", &self.blocked)
+            .field("session_key", &self.session_key.as_ref().map(|_| "***"))
+            .finish_non_exhaustive()
+    }
+}

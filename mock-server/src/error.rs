@@ -1,0 +1,54 @@
+//! The server crate's error types. WeChat-facing failures are not errors here: they are
+//! [`crate::errcode::WxError`] answers. These are for the Rust and control-API callers.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// A control-API or Rust-API call on the engine that cannot be done.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EngineError {
+    #[error("unknown app {appid}")]
+    UnknownApp { appid: String },
+    #[error("unknown user {openid} in app {appid}")]
+    UnknownUser { appid: String, openid: String },
+    #[error("user {openid} in app {appid} has no phone number")]
+    NoPhoneNumber { appid: String, openid: String },
+    #[error("user {openid} in app {appid} has no session_key yet (log in first)")]
+    NoSessionKey { appid: String, openid: String },
+    #[error("invalid {field}: {reason}")]
+    Invalid { field: &'static str, reason: String },
+}
+
+/// A configuration that cannot be read or makes no sense.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot parse config file {path}")]
+    Parse {
+        path: PathBuf,
+        #[source]
+        source: toml::de::Error,
+    },
+    #[error("invalid config: {0}")]
+    Invalid(String),
+}
+
+/// Starting or running the server failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error("cannot listen on {addr}")]
+    Bind {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("server failed")]
+    Io(#[from] std::io::Error),
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+}

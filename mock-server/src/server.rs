@@ -1,0 +1,300 @@
+//! Putting the fake together: [`app`] (the router, socket-free for tests), [`serve`] (a bound
+//! listener until a shutdown future resolves) and [`MockWeChat`], the handle a Rust test
+//! starts on `127.0.0.1:0` and that shuts the server down when dropped.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use axum::extract::Request;
+use axum::middleware::{from_fn, from_fn_with_state, Next};
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+use crate::admin::AdminError;
+use crate::api::{self, QueryParams};
+use crate::clock::Clock;
+use crate::config::{AppConfig, Config, UserConfig};
+use crate::engine::{AppView, Engine, Secret, UserView};
+use crate::error::{EngineError, ServerError};
+use crate::expect::Expectations;
+use crate::state::AppState;
+
+/// The whole fake as one router: the WeChat API (and the 40066 fallback) behind the fault
+/// injector and the journal (journal outermost, so it records injected answers too), and the
+/// control API at `/__admin`, which is neither journaled nor faulted.
+pub fn app(state: AppState) -> Router {
+    let wechat = api::routes()
+        .fallback(api::unknown_path)
+        .layer(from_fn_with_state(state.clone(), crate::fault::middleware))
+        .layer(from_fn_with_state(
+            state.clone(),
+            crate::journal::middleware,
+        ))
+        .layer(from_fn(log_request));
+    Router::new()
+        .nest("/__admin", crate::admin::routes().fallback(admin_not_found))
+        .merge(wechat)
+        .with_state(state)
+}
+
+async fn admin_not_found(request: Request) -> Response {
+    AdminError::not_found(format!(
+        "no control-API endpoint {} {}",
+        request.method(),
+        request.uri().path()
+    ))
+    .into_response()
+}
+
+/// Query parameters whose values are credentials: logged as `***`.
+const MASKED: &[&str] = &["secret", "access_token", "signature", "session_key"];
+
+/// Logs each WeChat request (method, path, query with secrets masked, status, duration).
+/// Skipped entirely when INFO is off, so the benchmark's logger-less child pays nothing.
+async fn log_request(request: Request, next: Next) -> Response {
+    if !tracing::enabled!(tracing::Level::INFO) {
+        return next.run(request).await;
+    }
+    let method = request.method().clone();
+    let uri = request.uri().clone();
+    let started = Instant::now();
+    let response = next.run(request).await;
+    let query = QueryParams::parse(uri.query())
+        .pairs()
+        .map(|(key, value)| {
+            if MASKED.contains(&key) {
+                format!("{key}={}", Secret::new(value))
+            } else {
+                format!("{key}={value}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("&");
+    tracing::info!(
+        method = %method,
+        path = uri.path(),
+        query = %query,
+        status = response.status().as_u16(),
+        micros = started.elapsed().as_micros() as u64,
+        "wechat request"
+    );
+    response
+}
+
+/// Binds `addr` (use port 0 for an ephemeral port).
+pub async fn bind(addr: SocketAddr) -> Result<TcpListener, ServerError> {
+    TcpListener::bind(addr)
+        .await
+        .map_err(|source| ServerError::Bind { addr, source })
+}
+
+/// Serves `state` on `listener` until `shutdown` resolves, then lets in-flight requests finish.
+pub async fn serve<F>(listener: TcpListener, state: AppState, shutdown: F) -> std::io::Result<()>
+where
+    F: Future<Output = ()> + Send + 'static,
+{
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// An isolated fake WeChat on an ephemeral port, for tests (the wiremock-rs way): seeded from a
+/// [`Config`] (the demo app and personas by default), stopped when dropped. Expectations
+/// registered on it are verified on drop.
+pub struct MockWeChat {
+    state: AppState,
+    address: SocketAddr,
+    default_app: AppView,
+    shutdown: Option<oneshot::Sender<()>>,
+    /// wiremock-style expectations, checked against the journal on drop.
+    pub(crate) expectations: Expectations,
+}
+
+/// Configures a [`MockWeChat`] before starting it.
+#[derive(Default)]
+pub struct MockWeChatBuilder {
+    config: Option<Config>,
+    clock: Option<Clock>,
+    listen: Option<SocketAddr>,
+}
+
+impl MockWeChatBuilder {
+    /// Apps, users and rules (validated at start). Default: the demo app and personas.
+    pub fn config(mut self, config: Config) -> Self {
+        self.config = Some(config);
+        self
+    }
+
+    /// The clock every expiry reads (e.g. `Clock::fixed(…)`). Default: the system clock.
+    pub fn clock(mut self, clock: Clock) -> Self {
+        self.clock = Some(clock);
+        self
+    }
+
+    /// Where to listen. Default: `127.0.0.1:0`.
+    pub fn listen(mut self, addr: SocketAddr) -> Self {
+        self.listen = Some(addr);
+        self
+    }
+
+    /// Starts the fake, or says why it could not (invalid config, address in use).
+    pub async fn try_start(self) -> Result<MockWeChat, ServerError> {
+        let config = self.config.unwrap_or_default();
+        config.validate()?;
+        let clock = self.clock.unwrap_or_else(Clock::system);
+        let state = AppState::new(&config, clock);
+        let listener = bind(self.listen.unwrap_or(SocketAddr::from(([127, 0, 0, 1], 0)))).await?;
+        let address = listener.local_addr()?;
+        let (shutdown, stop) = oneshot::channel::<()>();
+        let server_state = state.clone();
+        tokio::spawn(async move {
+            let stopped = async {
+                // Either a send or the sender's drop ends the wait: both mean stop.
+                let _ = stop.await;
+            };
+            if let Err(err) = serve(listener, server_state, stopped).await {
+                tracing::error!(error = %err, "mock WeChat server failed");
+            }
+        });
+        let default_app = config
+            .seed_apps()
+            .first()
+            .map(|app| AppView {
+                appid: app.appid.clone(),
+                secret: app.secret.expose().to_owned(),
+            })
+            .unwrap_or_else(|| AppView {
+                appid: String::new(),
+                secret: String::new(),
+            });
+        Ok(MockWeChat {
+            state,
+            address,
+            default_app,
+            shutdown: Some(shutdown),
+            expectations: Expectations::default(),
+        })
+    }
+
+    /// Starts the fake. Panics if it cannot (a test helper: the panic is the test failure).
+    pub async fn start(self) -> MockWeChat {
+        match self.try_start().await {
+            Ok(mock) => mock,
+            Err(err) => panic!("cannot start MockWeChat: {err}"),
+        }
+    }
+}
+
+impl MockWeChat {
+    /// The demo app and personas on `127.0.0.1:<ephemeral>`, system clock.
+    pub async fn start() -> Self {
+        Self::builder().start().await
+    }
+
+    pub fn builder() -> MockWeChatBuilder {
+        MockWeChatBuilder::default()
+    }
+
+    /// E.g. `http://127.0.0.1:41234` (no trailing slash): use it as WeChat's API base.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.address)
+    }
+
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    /// The shared state (engine, journal, faults, wire, clock).
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    pub fn engine(&self) -> &Engine {
+        &self.state.engine
+    }
+
+    /// The first configured app (the demo app unless the config names apps).
+    pub fn default_app(&self) -> &AppView {
+        &self.default_app
+    }
+
+    /// Creates an app (or replaces its secret).
+    pub fn add_app(&self, appid: &str, secret: &str) -> Result<AppView, EngineError> {
+        self.state.engine.upsert_app(appid, Secret::new(secret))
+    }
+
+    /// Creates an app with its users, as a config file would.
+    pub fn add_app_config(&self, app: &AppConfig) -> Result<Vec<UserView>, EngineError> {
+        self.state
+            .engine
+            .upsert_app(&app.appid, app.secret.clone())?;
+        app.users
+            .iter()
+            .map(|user| self.state.engine.add_user(&app.appid, user))
+            .collect()
+    }
+
+    /// Creates a user (openid generated when absent) and returns it.
+    pub fn add_user(&self, appid: &str, user: UserConfig) -> Result<UserView, EngineError> {
+        self.state.engine.add_user(appid, &user)
+    }
+
+    /// A user with the current session_key.
+    pub fn user(&self, appid: &str, openid: &str) -> Result<UserView, EngineError> {
+        self.state.engine.user(appid, openid)
+    }
+
+    /// What `wx.login` would give the user: a fresh js_code (may rotate the session_key).
+    pub fn login(&self, appid: &str, openid: &str) -> Result<String, EngineError> {
+        self.state.engine.login(appid, openid)
+    }
+
+    /// A phone code for getuserphonenumber.
+    pub fn phone_code(&self, appid: &str, openid: &str) -> Result<String, EngineError> {
+        self.state.engine.phone_code(appid, openid)
+    }
+
+    /// A valid access token for the app (as if `/cgi-bin/token` had been called).
+    pub fn access_token(&self, appid: &str) -> Result<String, EngineError> {
+        self.state.engine.mint_access_token(appid)
+    }
+
+    /// The checksession signature of the user's current session_key.
+    pub fn session_signature(&self, appid: &str, openid: &str) -> Result<String, EngineError> {
+        let (key, _) = self.state.engine.session_keys(appid, openid)?;
+        Ok(wxmock_fixtures::signature::login_state_signature(&key, ""))
+    }
+
+    /// Moves the fake's clock forward; returns the new now (Unix seconds).
+    pub fn advance_clock(&self, secs: u64) -> i64 {
+        self.state.clock.advance(secs)
+    }
+
+    /// The fake's now (Unix seconds).
+    pub fn now(&self) -> i64 {
+        self.state.clock.now()
+    }
+}
+
+impl Drop for MockWeChat {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            self.expectations.verify(&self.state.journal);
+        }
+        if let Some(shutdown) = self.shutdown.take() {
+            // The server may already be gone; nothing to do then.
+            let _ = shutdown.send(());
+        }
+    }
+}
+
+impl std::fmt::Debug for MockWeChat {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MockWeChat")
+            .field("address", &self.address)
+            .finish_non_exhaustive()
+    }
+}
