@@ -1,27 +1,22 @@
-//! Scaffold: the control-plane helper replaces this with fault rules, scenarios and magic codes.
+//! Fault injection: rules that bend WeChat's answers on purpose, the named scenarios built on
+//! them, and magic login codes. Split by noun: what a rule matches on (`facts`), what it does
+//! (`action`), how often (`rule`), where rules live (`store`), and the request-path glue
+//! (`middleware`).
 
-use axum::extract::{Request, State};
-use axum::middleware::Next;
-use axum::response::Response;
+mod action;
+mod facts;
+mod magic;
+mod middleware;
+mod rule;
+mod scenario;
+mod store;
 
-use crate::state::AppState;
-
-pub struct FaultStore {}
-
-impl FaultStore {
-    pub fn new() -> Self {
-        FaultStore {}
-    }
-}
-
-impl Default for FaultStore {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-/// Answers with an injected fault (or a magic code's errcode) before the handler looks at
-/// the request; otherwise passes it on.
-pub async fn middleware(State(_state): State<AppState>, request: Request, next: Next) -> Response {
-    next.run(request).await
-}
+pub use action::{
+    dropped_connection, Action, ActionFields, DroppedOnPurpose, DEFAULT_TIMEOUT_MS, MAX_DELAY_MS,
+};
+pub use facts::{appid_of, query_param, RequestFacts, JSCODE2SESSION};
+pub use magic::{errcode_of as magic_errcode, PREFIX as MAGIC_PREFIX};
+pub use middleware::{middleware, Applied, MAGIC_CODE, MAX_BODY_BYTES};
+pub use rule::{FaultRule, FaultSpec, Outcome, Scope};
+pub use scenario::{Effect, Scenario, SLOW_WECHAT_DEFAULT_MS};
+pub use store::FaultStore;

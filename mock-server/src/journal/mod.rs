@@ -1,21 +1,11 @@
-//! Scaffold: the control-plane helper replaces this with the bounded request journal.
+//! The request journal: every WeChat-API request the fake received and what it answered,
+//! bounded, queryable by path, appid and position. Split into the entry forms (`entry`), the
+//! ring that holds them (`store`) and the request-path glue (`middleware`).
 
-use axum::extract::{Request, State};
-use axum::middleware::Next;
-use axum::response::Response;
+mod entry;
+mod middleware;
+mod store;
 
-use crate::state::AppState;
-
-pub struct Journal {}
-
-impl Journal {
-    /// A journal keeping at most `capacity` entries.
-    pub fn new(_capacity: usize) -> Self {
-        Journal {}
-    }
-}
-
-/// Records every WeChat-API request and the answer given.
-pub async fn middleware(State(_state): State<AppState>, request: Request, next: Next) -> Response {
-    next.run(request).await
-}
+pub use entry::{JournalEntry, NO_ANSWER};
+pub use middleware::{middleware, Ticket};
+pub use store::{Journal, JournalFilter, DEFAULT_CAPACITY};

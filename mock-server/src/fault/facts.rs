@@ -1,0 +1,107 @@
+//! What a WeChat-API request concerns: its appid, openid and js_code, read from the query, the
+//! JSON body, or the engine (an access token names its app; a login code names its user). Fault
+//! rules match on these facts and the journal files entries under the appid.
+
+use std::borrow::Cow;
+
+use serde_json::Value;
+
+use crate::engine::Engine;
+
+/// The path whose `js_code` is a login code (magic codes and `code_owner` apply there).
+pub const JSCODE2SESSION: &str = "/sns/jscode2session";
+
+/// The first value of a query parameter, percent-decoded.
+pub fn query_param<'a>(query: Option<&'a str>, name: &str) -> Option<Cow<'a, str>> {
+    let query = query?;
+    // Cheap pre-check: most requests lack most parameters, and parsing allocates on escapes.
+    if !query.contains(name) {
+        return None;
+    }
+    form_urlencoded::parse(query.as_bytes())
+        .find(|(key, _)| key == name)
+        .map(|(_, value)| value)
+}
+
+/// A string field of a JSON object body (bodies that are not JSON objects have none).
+fn body_field(body: &[u8], name: &str) -> Option<String> {
+    let first = body.iter().find(|b| !b.is_ascii_whitespace())?;
+    if *first != b'{' {
+        return None;
+    }
+    match serde_json::from_slice::<Value>(body).ok()?.get(name)? {
+        Value::String(s) => Some(s.clone()),
+        _ => None,
+    }
+}
+
+/// The tenant a request concerns: `appid` in the query, else the app owning the query's
+/// `access_token`, else `appid` in a JSON body (stable_token).
+pub fn appid_of(engine: &Engine, query: Option<&str>, body: &[u8]) -> Option<String> {
+    if let Some(appid) = query_param(query, "appid") {
+        return Some(appid.into_owned());
+    }
+    if let Some(token) = query_param(query, "access_token") {
+        return engine.appid_of_access_token(&token);
+    }
+    if body.is_empty() {
+        return None;
+    }
+    body_field(body, "appid")
+}
+
+/// Everything a fault rule can match on.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RequestFacts {
+    pub appid: Option<String>,
+    pub openid: Option<String>,
+    pub js_code: Option<String>,
+}
+
+impl RequestFacts {
+    /// Reads the facts of a request. The openid of a jscode2session call is the owner of its
+    /// code (peeked, not consumed), so a rule can target one user before the code is redeemed.
+    pub fn gather(engine: &Engine, path: &str, query: Option<&str>, body: &[u8]) -> Self {
+        let appid = appid_of(engine, query, body);
+        let js_code = query_param(query, "js_code")
+            .map(Cow::into_owned)
+            .or_else(|| body_field(body, "js_code"));
+        let mut openid = query_param(query, "openid")
+            .map(Cow::into_owned)
+            .or_else(|| body_field(body, "openid"));
+        if openid.is_none() && path == JSCODE2SESSION {
+            if let (Some(appid), Some(code)) = (&appid, &js_code) {
+                openid = engine.code_owner(appid, code);
+            }
+        }
+        Self {
+            appid,
+            openid,
+            js_code,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_params_are_decoded_and_the_first_one_wins() {
+        let q = Some("appid=wx%31&js_code=a+b&appid=wx2");
+        assert_eq!(query_param(q, "appid").as_deref(), Some("wx1"));
+        assert_eq!(query_param(q, "js_code").as_deref(), Some("a b"));
+        assert_eq!(query_param(q, "secret"), None);
+        assert_eq!(query_param(None, "appid"), None);
+    }
+
+    #[test]
+    fn only_string_fields_of_json_objects_count() {
+        assert_eq!(
+            body_field(br#" {"appid":"wx1"}"#, "appid").as_deref(),
+            Some("wx1")
+        );
+        assert_eq!(body_field(br#"{"appid":1}"#, "appid"), None);
+        assert_eq!(body_field(b"appid=wx1", "appid"), None);
+    }
+}

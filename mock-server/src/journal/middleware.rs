@@ -1,0 +1,62 @@
+//! Records every WeChat-API request on arrival and completes the entry with the answer.
+
+use axum::body::{to_bytes, Body, Bytes};
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::Response;
+
+use super::entry::NO_ANSWER;
+use super::store::Arrival;
+use crate::errcode::{WxError, DATA_FORMAT_ERROR};
+use crate::fault::{self, Applied};
+use crate::state::AppState;
+use crate::wire::Family;
+
+/// The journal entry of a request in flight, as a request extension, so the fault injector can
+/// mark a connection it holds. Only attached while fault rules are installed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Ticket(pub u64);
+
+/// Records every WeChat-API request and the answer given.
+///
+/// Both bodies are buffered: WeChat's bodies are small, and the journal must keep them. A body
+/// that fails mid-way (a `reset` fault) is recorded as [`NO_ANSWER`] and the failure is passed
+/// on so the client still sees the connection drop.
+pub async fn middleware(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let (mut parts, body) = request.into_parts();
+    let Ok(body) = to_bytes(body, fault::MAX_BODY_BYTES).await else {
+        return state.wire.error(
+            Family::of_path(parts.uri.path()),
+            &WxError::new(DATA_FORMAT_ERROR),
+        );
+    };
+    let appid = fault::appid_of(&state.engine, parts.uri.query(), &body);
+    let id = state.journal.arrive(Arrival {
+        time: state.clock.now(),
+        method: parts.method.clone(),
+        path: parts.uri.path().to_owned(),
+        query: parts.uri.query().map(str::to_owned),
+        // `Bytes` clones share the buffer: no copy.
+        body: body.clone(),
+        appid,
+    });
+    if state.faults.is_active() {
+        parts.extensions.insert(Ticket(id));
+    }
+    let response = next.run(Request::from_parts(parts, Body::from(body))).await;
+
+    let (parts, body) = response.into_parts();
+    let applied = parts.extensions.get::<Applied>().map(|a| a.0.clone());
+    match to_bytes(body, usize::MAX).await {
+        Ok(bytes) => {
+            state
+                .journal
+                .complete(id, parts.status.as_u16(), bytes.clone(), applied);
+            Response::from_parts(parts, Body::from(bytes))
+        }
+        Err(_) => {
+            state.journal.complete(id, NO_ANSWER, Bytes::new(), applied);
+            fault::dropped_connection()
+        }
+    }
+}

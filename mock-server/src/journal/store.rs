@@ -1,0 +1,315 @@
+//! The bounded ring of recorded requests and its queries.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::{Mutex, MutexGuard};
+
+use axum::body::Bytes;
+use axum::http::Method;
+use serde::{Deserialize, Serialize};
+
+use super::entry::{JournalEntry, Recorded, NO_ANSWER};
+
+/// How many entries a journal keeps unless configured otherwise.
+pub const DEFAULT_CAPACITY: usize = 10_000;
+
+/// Which entries to read (all the given conditions must hold). Also the query string of
+/// `GET /__admin/journal`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JournalFilter {
+    /// Exact request path, e.g. `/sns/jscode2session`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// Only requests concerning this appid.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub appid: Option<String>,
+    /// Only entries recorded after the entry with this id (exclusive). Ids, not times, because
+    /// many requests share one second and the fake's clock can stand still.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub since: Option<u64>,
+}
+
+impl JournalFilter {
+    /// Entries for one path.
+    pub fn path(path: impl Into<String>) -> Self {
+        Self {
+            path: Some(path.into()),
+            ..Self::default()
+        }
+    }
+
+    /// Entries for one tenant.
+    pub fn appid(appid: impl Into<String>) -> Self {
+        Self {
+            appid: Some(appid.into()),
+            ..Self::default()
+        }
+    }
+
+    fn matches(&self, entry: &Recorded) -> bool {
+        self.path.as_deref().is_none_or(|p| p == entry.path)
+            && self
+                .appid
+                .as_deref()
+                .is_none_or(|a| entry.appid.as_deref() == Some(a))
+            && self.since.is_none_or(|since| entry.id > since)
+    }
+}
+
+/// What the journal needs to know when a request arrives.
+#[derive(Debug)]
+pub(crate) struct Arrival {
+    pub time: i64,
+    pub method: Method,
+    pub path: String,
+    pub query: Option<String>,
+    pub body: Bytes,
+    pub appid: Option<String>,
+}
+
+/// Every request the fake received, oldest dropped first once `capacity` is reached.
+///
+/// A request is recorded when it arrives (so a connection held by a `timeout` fault is already
+/// visible) and completed with its answer when that is known.
+#[derive(Debug)]
+pub struct Journal {
+    capacity: usize,
+    // A std Mutex, not tokio's: it is held only to push, update or copy entries, never across an
+    // `.await`, and an uncontended std lock is far cheaper on the per-request path.
+    ring: Mutex<Ring>,
+}
+
+#[derive(Debug, Default)]
+struct Ring {
+    /// The id the next request gets; ids start at 1 so `since=0` means "everything".
+    next_id: u64,
+    /// Sorted by id (pushed in order; removals keep the order).
+    entries: VecDeque<Recorded>,
+}
+
+impl Journal {
+    /// A journal keeping at most `capacity` entries (at least one).
+    pub fn new(capacity: usize) -> Self {
+        let capacity = capacity.max(1);
+        Self {
+            capacity,
+            ring: Mutex::new(Ring {
+                next_id: 1,
+                // Pre-size modestly: a fake that sees few requests should not hold 10 000 slots.
+                entries: VecDeque::with_capacity(capacity.min(1024)),
+            }),
+        }
+    }
+
+    /// The most entries this journal keeps.
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Ring> {
+        // A panic while holding this lock leaves the ring consistent (every update is a single
+        // push, pop or field write), so a poisoned lock is safe to keep using.
+        self.ring
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Records an arriving request; returns its id for [`Journal::complete`].
+    pub(crate) fn arrive(&self, arrival: Arrival) -> u64 {
+        let mut ring = self.lock();
+        let id = ring.next_id;
+        ring.next_id += 1;
+        if ring.entries.len() >= self.capacity {
+            ring.entries.pop_front();
+        }
+        ring.entries.push_back(Recorded {
+            id,
+            time: arrival.time,
+            method: arrival.method,
+            path: arrival.path,
+            query: arrival.query,
+            body: arrival.body,
+            status: NO_ANSWER,
+            response_body: Bytes::new(),
+            appid: arrival.appid,
+            fault: None,
+        });
+        id
+    }
+
+    /// Fills in the answer of a recorded request (a no-op if it was dropped or cleared since).
+    pub(crate) fn complete(
+        &self,
+        id: u64,
+        status: u16,
+        response_body: Bytes,
+        fault: Option<String>,
+    ) {
+        let mut ring = self.lock();
+        if let Ok(index) = ring.entries.binary_search_by_key(&id, |e| e.id) {
+            let entry = &mut ring.entries[index];
+            entry.status = status;
+            entry.response_body = response_body;
+            entry.fault = fault;
+        }
+    }
+
+    /// Marks which fault answered a request that is still in flight (e.g. a held connection).
+    pub(crate) fn mark_fault(&self, id: u64, fault: &str) {
+        let mut ring = self.lock();
+        if let Ok(index) = ring.entries.binary_search_by_key(&id, |e| e.id) {
+            ring.entries[index].fault = Some(fault.to_owned());
+        }
+    }
+
+    /// The entries matching `filter`, oldest first.
+    pub fn entries(&self, filter: &JournalFilter) -> Vec<JournalEntry> {
+        // Copy the matching raw entries out under the lock, and build the readable form (query
+        // parsing, UTF-8 conversion) after releasing it so readers never slow the request path.
+        let raw: Vec<Recorded> = {
+            let ring = self.lock();
+            ring.entries
+                .iter()
+                .filter(|e| filter.matches(e))
+                .cloned()
+                .collect()
+        };
+        raw.iter().map(Recorded::to_entry).collect()
+    }
+
+    /// Every entry, oldest first.
+    pub fn all(&self) -> Vec<JournalEntry> {
+        self.entries(&JournalFilter::default())
+    }
+
+    /// How many kept entries have this path.
+    pub fn count(&self, path: &str) -> usize {
+        self.lock()
+            .entries
+            .iter()
+            .filter(|e| e.path == path)
+            .count()
+    }
+
+    /// How many kept entries match `filter`.
+    pub fn count_matching(&self, filter: &JournalFilter) -> usize {
+        self.lock()
+            .entries
+            .iter()
+            .filter(|e| filter.matches(e))
+            .count()
+    }
+
+    /// Kept entries per path.
+    pub fn counts_by_path(&self) -> BTreeMap<String, usize> {
+        let mut counts = BTreeMap::new();
+        for entry in self.lock().entries.iter() {
+            *counts.entry(entry.path.clone()).or_insert(0) += 1;
+        }
+        counts
+    }
+
+    /// Number of kept entries.
+    pub fn len(&self) -> usize {
+        self.lock().entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The id of the newest entry ever recorded (0 when none): pass it as `since` later to read
+    /// only what came after.
+    pub fn last_id(&self) -> u64 {
+        self.lock().next_id - 1
+    }
+
+    /// Forgets every entry. Ids keep increasing.
+    pub fn clear(&self) {
+        self.lock().entries.clear();
+    }
+
+    /// Forgets the entries of one tenant; returns how many were removed.
+    pub fn clear_app(&self, appid: &str) -> usize {
+        let mut ring = self.lock();
+        let before = ring.entries.len();
+        ring.entries.retain(|e| e.appid.as_deref() != Some(appid));
+        before - ring.entries.len()
+    }
+}
+
+impl Default for Journal {
+    fn default() -> Self {
+        Self::new(DEFAULT_CAPACITY)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn arrival(path: &str, appid: Option<&str>) -> Arrival {
+        Arrival {
+            time: 1_700_000_000,
+            method: Method::GET,
+            path: path.to_owned(),
+            query: Some("appid=wx1&js_code=a%2Bb".to_owned()),
+            body: Bytes::new(),
+            appid: appid.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn the_oldest_entries_are_dropped_past_capacity() {
+        let journal = Journal::new(3);
+        for _ in 0..5 {
+            journal.arrive(arrival("/sns/jscode2session", Some("wx1")));
+        }
+        let ids: Vec<u64> = journal.all().iter().map(|e| e.id).collect();
+        assert_eq!(ids, vec![3, 4, 5]);
+        assert_eq!(journal.last_id(), 5);
+    }
+
+    #[test]
+    fn the_query_is_decoded_into_an_object_when_read() {
+        let journal = Journal::new(3);
+        let id = journal.arrive(arrival("/sns/jscode2session", Some("wx1")));
+        journal.complete(id, 200, Bytes::from_static(b"{}"), None);
+        let entry = &journal.all()[0];
+        assert_eq!(entry.query_param("js_code"), Some("a+b"));
+        assert_eq!(entry.status, 200);
+        assert_eq!(entry.response_body, "{}");
+    }
+
+    #[test]
+    fn filters_combine_path_appid_and_since() {
+        let journal = Journal::new(10);
+        journal.arrive(arrival("/a", Some("wx1")));
+        journal.arrive(arrival("/b", Some("wx1")));
+        journal.arrive(arrival("/a", Some("wx2")));
+        journal.arrive(arrival("/a", Some("wx1")));
+        let filter = JournalFilter {
+            path: Some("/a".into()),
+            appid: Some("wx1".into()),
+            since: Some(1),
+        };
+        let ids: Vec<u64> = journal.entries(&filter).iter().map(|e| e.id).collect();
+        assert_eq!(ids, vec![4]);
+        assert_eq!(journal.count("/a"), 3);
+        assert_eq!(journal.counts_by_path().get("/b"), Some(&1));
+    }
+
+    #[test]
+    fn clearing_one_tenant_keeps_the_others_and_completion_still_finds_entries() {
+        let journal = Journal::new(10);
+        journal.arrive(arrival("/a", Some("wx1")));
+        let pending = journal.arrive(arrival("/a", Some("wx2")));
+        journal.arrive(arrival("/a", Some("wx1")));
+        assert_eq!(journal.clear_app("wx1"), 2);
+        journal.complete(pending, 502, Bytes::new(), Some("f-1".into()));
+        let all = journal.all();
+        assert_eq!(all.len(), 1);
+        assert_eq!(all[0].status, 502);
+        assert_eq!(all[0].fault.as_deref(), Some("f-1"));
+    }
+}
