@@ -1,0 +1,92 @@
+//! `POST /api/login {"code"}`: trade the mini-program's `wx.login` code for our own token.
+
+use axum::extract::State;
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+
+use super::body::JsonBody;
+use crate::defect::Defect;
+use crate::error::ApiError;
+use crate::session::WeChatIdentity;
+use crate::state::AppState;
+use crate::token;
+use crate::wechat::sns::{self, classify_errcode, CodeRejection};
+use crate::wechat::UpstreamError;
+
+/// Real codes are 32 characters; anything this long is not worth a WeChat call.
+pub const MAX_CODE_LEN: usize = 256;
+
+#[derive(Debug, Deserialize)]
+pub struct LoginRequest {
+    #[serde(default)]
+    code: Option<String>,
+}
+
+pub async fn handle(
+    State(state): State<AppState>,
+    JsonBody(request): JsonBody<LoginRequest>,
+) -> Result<Json<Value>, ApiError> {
+    let code = request.code.unwrap_or_default();
+    if code.trim().is_empty() && !state.has(Defect::ForwardEmptyCode) {
+        return Err(ApiError::MissingCode);
+    }
+    if code.len() > MAX_CODE_LEN {
+        return Err(ApiError::CodeTooLong);
+    }
+    let identity = exchange(&state, &code).await?;
+
+    let session = state
+        .sessions
+        .login(identity, state.has(Defect::NewUserEveryLogin));
+    let token = if state.has(Defect::PredictableToken) {
+        let token = token::predictable_token(&session.openid);
+        state.sessions.bind_opaque_token(&token, &session.sid);
+        token
+    } else {
+        token::issue(&state.config, &session, token::unix_now()).map_err(|err| {
+            tracing::error!(error = %err, "could not sign a jwt");
+            ApiError::Internal
+        })?
+    };
+    tracing::info!(user_id = %session.user_id, "login");
+    let mut answer = json!({
+        "token": token,
+        "expiresIn": state.config.token_ttl_secs,
+        "userId": session.user_id,
+    });
+    if state.has(Defect::LeakSessionKey) {
+        answer["session_key"] = Value::from(session.session_key.expose());
+    }
+    Ok(Json(answer))
+}
+
+/// One jscode2session call, and what its answer means for this login.
+async fn exchange(state: &AppState, code: &str) -> Result<WeChatIdentity, ApiError> {
+    let answer = match state.wechat.code_to_session(code).await {
+        Ok(answer) => answer,
+        Err(UpstreamError::Status(_) | UpstreamError::NotJson)
+            if state.has(Defect::AcceptGarbageUpstream) =>
+        {
+            Map::new()
+        }
+        Err(err) => return Err(state.upstream_failure(err)),
+    };
+    if state.has(Defect::TokenOnErrcode)
+        || state.has(Defect::AcceptGarbageUpstream) && answer.is_empty()
+    {
+        return Ok(sns::identity_unchecked(&answer));
+    }
+    sns::identity(&answer).map_err(|err| match err {
+        UpstreamError::Errcode(_) if state.has(Defect::CrashOnErrcode) => ApiError::Internal,
+        UpstreamError::Errcode(code) => {
+            tracing::info!(errcode = code, "jscode2session refused the code");
+            match classify_errcode(code) {
+                CodeRejection::InvalidCode => ApiError::InvalidCode,
+                CodeRejection::Busy => ApiError::WeChatBusy,
+                CodeRejection::Other => ApiError::Upstream,
+            }
+        }
+        other => state.upstream_failure(other),
+    })
+}
