@@ -1,0 +1,181 @@
+//! The backend under test when the harness starts it: spawn the profile's command in its own
+//! process group (so the whole tree can be stopped), keep its output for the report, and poll its
+//! readiness URL.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncRead, AsyncReadExt};
+
+use crate::error::HarnessError;
+use crate::profile::CommandSpec;
+
+/// How much of the backend's output is kept (the tail).
+const OUTPUT_LIMIT: usize = 64 * 1024;
+
+/// A running backend process.
+pub struct BackendProcess {
+    child: tokio::process::Child,
+    command: String,
+    // A std Mutex: the reader tasks hold it only to append a chunk, never across an await.
+    output: Arc<Mutex<Vec<u8>>>,
+}
+
+impl BackendProcess {
+    /// Spawns the command (argv, or a shell string run with `sh -c`).
+    pub fn spawn(
+        spec: &CommandSpec,
+        cwd: Option<&std::path::Path>,
+        env: &[(String, String)],
+    ) -> Result<Self, HarnessError> {
+        let (program, args, shown) = match spec {
+            CommandSpec::Argv(argv) => (argv[0].clone(), argv[1..].to_vec(), argv.join(" ")),
+            CommandSpec::Shell(s) => (
+                "sh".to_string(),
+                vec!["-c".to_string(), s.clone()],
+                s.clone(),
+            ),
+        };
+        let mut cmd = tokio::process::Command::new(&program);
+        cmd.args(&args)
+            .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .kill_on_drop(true);
+        #[cfg(unix)]
+        cmd.process_group(0);
+        if let Some(dir) = cwd {
+            cmd.current_dir(dir);
+        }
+        let mut child = cmd.spawn().map_err(|source| HarnessError::BackendSpawn {
+            command: shown.clone(),
+            source,
+        })?;
+        let output = Arc::new(Mutex::new(Vec::new()));
+        if let Some(out) = child.stdout.take() {
+            tokio::spawn(collect(out, output.clone()));
+        }
+        if let Some(err) = child.stderr.take() {
+            tokio::spawn(collect(err, output.clone()));
+        }
+        Ok(Self {
+            child,
+            command: shown,
+            output,
+        })
+    }
+
+    /// The command line, for messages.
+    pub fn command(&self) -> &str {
+        &self.command
+    }
+
+    /// The output so far (stdout and stderr interleaved, the last 64 KiB).
+    pub fn output(&self) -> String {
+        let buf = self.output.lock().map(|b| b.clone()).unwrap_or_default();
+        String::from_utf8_lossy(&buf).into_owned()
+    }
+
+    /// Whether it has exited, with its status.
+    pub fn exited(&mut self) -> Option<std::process::ExitStatus> {
+        self.child.try_wait().ok().flatten()
+    }
+
+    /// Stops the whole process group (TERM, then KILL after a grace period); returns the output.
+    pub async fn stop(mut self) -> String {
+        if let Some(pid) = self.child.id() {
+            signal_group(pid, "TERM");
+            let deadline = Instant::now() + Duration::from_secs(3);
+            while self.exited().is_none() && Instant::now() < deadline {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            signal_group(pid, "KILL");
+        }
+        let _ = self.child.kill().await;
+        self.output()
+    }
+}
+
+impl Drop for BackendProcess {
+    fn drop(&mut self) {
+        // Stop the children too if the run ended without `stop` (an error path or a panic).
+        if let (Some(pid), None) = (self.child.id(), self.child.try_wait().ok().flatten()) {
+            signal_group(pid, "KILL");
+        }
+    }
+}
+
+/// Sends a signal to a process group with `kill(1)` (no libc dependency for one call).
+fn signal_group(pid: u32, signal: &str) {
+    let _ = std::process::Command::new("kill")
+        .arg(format!("-{signal}"))
+        .arg("--")
+        .arg(format!("-{pid}"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status();
+}
+
+async fn collect<R: AsyncRead + Unpin>(mut reader: R, sink: Arc<Mutex<Vec<u8>>>) {
+    let mut chunk = [0u8; 4096];
+    while let Ok(n) = reader.read(&mut chunk).await {
+        if n == 0 {
+            break;
+        }
+        if let Ok(mut buf) = sink.lock() {
+            buf.extend_from_slice(&chunk[..n]);
+            if buf.len() > OUTPUT_LIMIT {
+                let cut = buf.len() - OUTPUT_LIMIT;
+                buf.drain(..cut);
+            }
+        }
+    }
+}
+
+/// Polls `url` until it answers with a status below 500, or fails after `timeout`.
+/// Polling is the only way to learn when a foreign process is ready; it is not used for expiry.
+pub async fn wait_ready(
+    url: &str,
+    timeout: Duration,
+    mut process: Option<&mut BackendProcess>,
+) -> Result<(), HarnessError> {
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(2))
+        .build()
+        .map_err(|e| HarnessError::Internal(e.to_string()))?;
+    let deadline = Instant::now() + timeout;
+    loop {
+        let last_error = match client.get(url).send().await {
+            Ok(r) if r.status().as_u16() < 500 => return Ok(()),
+            Ok(r) => format!("HTTP {}", r.status().as_u16()),
+            Err(e) => e.to_string(),
+        };
+        if let Some(p) = process.as_deref_mut() {
+            if let Some(status) = p.exited() {
+                let out = crate::exchange::truncate(p.output().trim(), 600);
+                return Err(HarnessError::BackendStart(format!(
+                    "`{}` exited with {status} before {url} answered; its output: {out}",
+                    p.command()
+                )));
+            }
+        }
+        if Instant::now() >= deadline {
+            return Err(HarnessError::BackendNotReady {
+                url: url.into(),
+                secs: timeout.as_secs(),
+                detail: format!(" (last error: {last_error})"),
+            });
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// A free loopback port for `{{port}}` (bound then released; the backend binds it right after).
+pub fn free_port() -> Result<u16, HarnessError> {
+    let l = std::net::TcpListener::bind("127.0.0.1:0")
+        .map_err(|e| HarnessError::Internal(format!("cannot pick a free port: {e}")))?;
+    l.local_addr()
+        .map(|a| a.port())
+        .map_err(|e| HarnessError::Internal(e.to_string()))
+}

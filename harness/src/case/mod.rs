@@ -1,0 +1,178 @@
+//! The conformance catalogue: the `Case` abstraction and the registry in catalogue order. One
+//! file per case family (login, token, crypto = data.*, access_token, robustness), because each
+//! family needs different parts of the profile and of the fake.
+
+pub mod access_token;
+pub mod crypto;
+pub mod login;
+pub mod robustness;
+pub mod token;
+
+use std::future::Future;
+use std::pin::Pin;
+
+use serde::Serialize;
+
+use crate::context::Ctx;
+use crate::error::CaseError;
+use crate::exchange::Evidence;
+
+/// How much a rule matters. MUST and SHOULD failures fail the run; INFO never does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Severity {
+    Must,
+    Should,
+    Info,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Must => "MUST",
+            Severity::Should => "SHOULD",
+            Severity::Info => "INFO",
+        }
+    }
+}
+
+/// What a case concluded. Plain data: reporters and the runner only read it.
+#[derive(Clone, Debug, Serialize)]
+#[serde(tag = "status", rename_all = "lowercase")]
+pub enum Outcome {
+    Passed,
+    /// The backend broke the rule.
+    Failed {
+        reason: String,
+        evidence: Vec<Evidence>,
+    },
+    /// The profile cannot exercise this case (never counted as a pass).
+    Skipped {
+        reason: String,
+    },
+    /// The case could not be judged (the fake refused a control call, the backend vanished…).
+    Errored {
+        reason: String,
+        evidence: Vec<Evidence>,
+    },
+}
+
+impl Outcome {
+    pub fn failed(reason: impl Into<String>) -> Self {
+        Outcome::Failed {
+            reason: reason.into(),
+            evidence: vec![],
+        }
+    }
+    pub fn skipped(reason: impl Into<String>) -> Self {
+        Outcome::Skipped {
+            reason: reason.into(),
+        }
+    }
+    pub fn errored(reason: impl Into<String>) -> Self {
+        Outcome::Errored {
+            reason: reason.into(),
+            evidence: vec![],
+        }
+    }
+    /// Adds a piece of evidence (ignored for passed/skipped outcomes).
+    pub fn with_evidence(mut self, e: Evidence) -> Self {
+        if let Outcome::Failed { evidence, .. } | Outcome::Errored { evidence, .. } = &mut self {
+            evidence.push(e);
+        }
+        self
+    }
+    /// Adds a note as evidence.
+    pub fn with_note(self, text: impl Into<String>) -> Self {
+        self.with_evidence(Evidence::note(text))
+    }
+    /// `passed`, `failed`, `skipped` or `errored`.
+    pub fn status(&self) -> &'static str {
+        match self {
+            Outcome::Passed => "passed",
+            Outcome::Failed { .. } => "failed",
+            Outcome::Skipped { .. } => "skipped",
+            Outcome::Errored { .. } => "errored",
+        }
+    }
+    pub fn reason(&self) -> Option<&str> {
+        match self {
+            Outcome::Passed => None,
+            Outcome::Failed { reason, .. }
+            | Outcome::Skipped { reason }
+            | Outcome::Errored { reason, .. } => Some(reason),
+        }
+    }
+    pub fn evidence(&self) -> &[Evidence] {
+        match self {
+            Outcome::Failed { evidence, .. } | Outcome::Errored { evidence, .. } => evidence,
+            _ => &[],
+        }
+    }
+    pub(crate) fn evidence_mut(&mut self) -> Option<&mut Vec<Evidence>> {
+        match self {
+            Outcome::Failed { evidence, .. } | Outcome::Errored { evidence, .. } => Some(evidence),
+            _ => None,
+        }
+    }
+}
+
+/// What a case body returns: an outcome, or an error that makes the case `errored`.
+pub type CaseFuture<'a> = Pin<Box<dyn Future<Output = Result<Outcome, CaseError>> + Send + 'a>>;
+
+/// A case body: `fn my_case(ctx: &mut Ctx) -> CaseFuture<'_> { Box::pin(async move { … }) }`.
+pub type CaseFn = for<'a> fn(&'a mut Ctx) -> CaseFuture<'a>;
+
+/// One conformance case.
+#[derive(Clone, Copy)]
+pub struct Case {
+    /// Stable id, e.g. `login.happy`.
+    pub id: &'static str,
+    pub severity: Severity,
+    /// The rule in one line.
+    pub rule: &'static str,
+    pub body: CaseFn,
+}
+
+impl std::fmt::Debug for Case {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Case")
+            .field("id", &self.id)
+            .field("severity", &self.severity)
+            .finish()
+    }
+}
+
+impl Case {
+    pub const fn new(
+        id: &'static str,
+        severity: Severity,
+        rule: &'static str,
+        body: CaseFn,
+    ) -> Self {
+        Self {
+            id,
+            severity,
+            rule,
+            body,
+        }
+    }
+
+    /// Runs the case; an error becomes an `errored` outcome.
+    pub async fn execute(&self, ctx: &mut Ctx) -> Outcome {
+        match (self.body)(ctx).await {
+            Ok(outcome) => outcome,
+            Err(e) => Outcome::errored(e.to_string()),
+        }
+    }
+}
+
+/// The whole catalogue, in run order (robust.* last: they look back over the whole run).
+pub fn catalogue() -> Vec<Case> {
+    let mut all = login::cases();
+    all.extend(token::cases());
+    all.extend(crypto::cases());
+    all.extend(access_token::cases());
+    all.extend(robustness::cases());
+    all
+}

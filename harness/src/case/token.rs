@@ -1,0 +1,453 @@
+//! token.*: what the backend does with the token it issued — accepts it, refuses it when it is
+//! missing, garbage, tampered, unsigned or expired, and does not make it guessable, forgeable
+//! (weak HMAC key) or a carrier of secrets. JWT-only cases skip opaque tokens with the reason.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use rand::Rng;
+use serde_json::{json, Map, Value};
+
+use super::{Case, CaseFuture, Severity};
+use crate::context::{Ctx, Session};
+use crate::error::CaseError;
+use crate::exchange::{truncate, Response};
+use crate::jwt::{self, Identifier, Jws, KnownSecret};
+
+/// The cases of this family, in catalogue order.
+pub fn cases() -> Vec<Case> {
+    vec![
+        Case::new("token.accepted", Severity::Must, "a token from a valid login is accepted by the protected endpoint", accepted),
+        Case::new("token.missing", Severity::Must, "a protected request without a token is rejected (4xx, not 5xx)", missing),
+        Case::new("token.garbage", Severity::Must, "malformed tokens are rejected (4xx, never 5xx)", garbage),
+        Case::new("token.tampered", Severity::Must, "a JWT whose payload was changed (signature kept) is rejected", tampered),
+        Case::new("token.alg-none", Severity::Must, "an unsigned alg:none copy of the JWT is rejected, whatever the spelling", alg_none),
+        Case::new("token.weak-secret", Severity::Must, "the JWT's HMAC key is not a weak/published secret, the appid or the appsecret", weak_secret),
+        Case::new("token.no-sensitive-claims", Severity::Must, "the JWT carries no session_key, appsecret or access_token", no_sensitive_claims),
+        Case::new("token.has-expiry", Severity::Must, "the JWT has an exp and lives no longer than the profile's max_lifetime_secs", has_expiry),
+        Case::new("token.expired-rejected", Severity::Must, "tokens whose exp lies beyond the leeway in the past are rejected; unexpired ones are accepted", expired_rejected),
+        Case::new("token.unpredictable", Severity::Must, "the token is not derived from openid/unionid/session_key/userId, and two logins never give the same token", unpredictable),
+    ]
+}
+
+/// Seconds since the Unix epoch on the harness's clock (the backend checks `exp` on its own clock,
+/// not the fake's, so the fake's movable clock is of no use here).
+pub(crate) fn unix_now() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+}
+
+/// A fresh session whose token must be a JWT; `Err(outcome)` is the skip to return otherwise.
+pub(crate) async fn jwt_session(ctx: &mut Ctx) -> Result<Result<(Session, Jws), super::Outcome>, CaseError> {
+    let session = ctx.fresh_session().await?;
+    Ok(match jwt::decode(&session.token) {
+        Ok(jws) => Ok((session, jws)),
+        Err(e) => Err(super::Outcome::skipped(format!("the backend's token is not a JWT ({e}): this check only applies to JWTs"))),
+    })
+}
+
+/// The backend refused the request the way a correct backend refuses: a 4xx or the profile's
+/// "rejected" signal, never a success and never a 5xx.
+fn refused(ctx: &Ctx, r: &Response) -> bool {
+    ctx.is_client_error(r) && !ctx.is_accepted(r)
+}
+
+fn describe(r: &Response) -> String {
+    format!("HTTP {} {}", r.status, truncate(&r.body, 200))
+}
+
+/// Secrets the harness knows and must never see in a token or a client-visible answer: the
+/// appsecret, every session_key WeChat handed out and every access token it issued this run.
+pub(crate) async fn known_secret_values(ctx: &Ctx) -> Result<Vec<(String, String)>, CaseError> {
+    let mut out = vec![("appsecret".to_owned(), ctx.fake.secret().to_owned())];
+    for e in ctx.journal_whole_run(Some("/sns/jscode2session")).await? {
+        if let Some(Value::String(k)) = e.response_json().and_then(|j| j.get("session_key").cloned()) {
+            out.push(("session_key".into(), k));
+        }
+    }
+    for token in access_tokens_of_run(ctx).await? {
+        out.push(("access_token".into(), token));
+    }
+    out.retain(|(_, v)| !v.is_empty());
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
+/// Every access token the fake issued during the run (from its journal).
+pub(crate) async fn access_tokens_of_run(ctx: &Ctx) -> Result<Vec<String>, CaseError> {
+    let mut out = Vec::new();
+    for path in ["/cgi-bin/token", "/cgi-bin/stable_token"] {
+        for e in ctx.journal_whole_run(Some(path)).await? {
+            if let Some(Value::String(t)) = e.response_json().and_then(|j| j.get("access_token").cloned()) {
+                out.push(t);
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
+/// The first characters of a secret, enough to recognise it in evidence, never the whole value.
+pub(crate) fn redacted(secret: &str) -> String {
+    let head: String = secret.chars().take(4).collect();
+    format!("{head}…({} chars)", secret.chars().count())
+}
+
+fn accepted(ctx: &mut Ctx) -> CaseFuture<'_> {
+    Box::pin(async move {
+        let session = ctx.fresh_session().await?;
+        let r = ctx.protected(Some(&session.token)).await?;
+        if ctx.is_accepted(&r) {
+            Ok(super::Outcome::Passed)
+        } else {
+            Ok(super::Outcome::failed(format!("the token from a valid login was not accepted: {}", describe(&r))))
+        }
+    })
+}
+
+fn missing(ctx: &mut Ctx) -> CaseFuture<'_> {
+    Box::pin(async move {
+        let r = ctx.protected(None).await?;
+        if refused(ctx, &r) {
+            Ok(super::Outcome::Passed)
+        } else {
+            Ok(super::Outcome::failed(format!("a protected request without any token was answered {}", describe(&r))))
+        }
+    })
+}
+
+/// Malformed tokens a careless parser chokes on. All are safe as header values.
+const GARBAGE_TOKENS: &[(&str, &str)] = &[
+    ("a random word", "garbage"),
+    ("three dots of nothing", ".."),
+    ("three parts that are not base64 JSON", "not.a.jwt"),
+    ("a JWT header followed by junk", "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.%%%.###"),
+    ("a JWT with a truncated payload", "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIx.c2ln"),
+    ("a header that is base64 of a JSON array", "WzFd.WzFd.WzFd"),
+    ("a four-part token", "a.b.c.d"),
+    ("null", "null"),
+];
+
+fn garbage(ctx: &mut Ctx) -> CaseFuture<'_> {
+    Box::pin(async move {
+        let mut wrong = Vec::new();
+        for (what, token) in GARBAGE_TOKENS {
+            let r = ctx.protected(Some(token)).await?;
+            if !refused(ctx, &r) {
+                wrong.push(format!("{what} ({token:?}) → {}", describe(&r)));
+            }
+        }
+        if wrong.is_empty() {
+            Ok(super::Outcome::Passed)
+        } else {
+            Ok(super::Outcome::failed(format!("malformed tokens were not rejected with a 4xx: {}", wrong.join("; "))))
+        }
+    })
+}
+
+fn tampered(ctx: &mut Ctx) -> CaseFuture<'_> {
+    Box::pin(async move {
+        let (session, jws) = match jwt_session(ctx).await? {
+            Ok(x) => x,
+            Err(skip) => return Ok(skip),
+        };
+        let baseline = ctx.protected(Some(&session.token)).await?;
+        if !ctx.is_accepted(&baseline) {
+            return Ok(super::Outcome::errored(format!("the untouched token is not accepted ({}), so tampering cannot be judged", describe(&baseline))));
+        }
+        // Several edits: a backend that skips verification but looks the user up by `sub` might
+        // refuse a changed `sub` for the wrong reason; a longer `exp` or an extra claim keeps the
+        // token otherwise usable, so only a signature check refuses it.
+        let mut forged = vec![jwt::tamper(&jws)];
+        if let Some(exp) = jws.numeric_claim("exp") {
+            let mut claims = jws.claims.clone();
+            claims.insert("exp".into(), json!(exp + 86_400));
+            forged.push(jwt::ForgedToken { label: "exp extended by one day".into(), token: jwt::with_claims(&jws, &claims) });
+        }
+        let mut claims = jws.claims.clone();
+        claims.insert("role".into(), json!("admin"));
+        forged.push(jwt::ForgedToken { label: "claim role=admin added".into(), token: jwt::with_claims(&jws, &claims) });
+
+        let mut wrong = Vec::new();
+        for f in &forged {
+            let r = ctx.protected(Some(&f.token)).await?;
+            if !refused(ctx, &r) {
+                wrong.push(format!("{} → {}", f.label, describe(&r)));
+            }
+        }
+        if wrong.is_empty() {
+            Ok(super::Outcome::Passed)
+        } else {
+            Ok(super::Outcome::failed(format!(
+                "tokens with a changed payload and the original signature were not rejected (signature not verified?): {}",
+                wrong.join("; ")
+            )))
+        }
+    })
+}
+
+fn alg_none(ctx: &mut Ctx) -> CaseFuture<'_> {
+    Box::pin(async move {
+        let (_session, jws) = match jwt_session(ctx).await? {
+            Ok(x) => x,
+            Err(skip) => return Ok(skip),
+        };
+        let mut wrong = Vec::new();
+        for copy in jwt::alg_none_copies(&jws) {
+            let r = ctx.protected(Some(&copy.token)).await?;
+            if !refused(ctx, &r) {
+                wrong.push(format!("{} → {}", copy.label, describe(&r)));
+            }
+        }
+        if wrong.is_empty() {
+            Ok(super::Outcome::Passed)
+        } else {
+            Ok(super::Outcome::failed(format!("unsigned alg:none tokens were not rejected: {}", wrong.join("; "))))
+        }
+    })
+}
+
+fn weak_secret(ctx: &mut Ctx) -> CaseFuture<'_> {
+    Box::pin(async move {
+        let (_session, jws) = match jwt_session(ctx).await? {
+            Ok(x) => x,
+            Err(skip) => return Ok(skip),
+        };
+        let alg = jws.alg().unwrap_or_default().to_owned();
+        if jwt::HmacAlg::from_name(&alg).is_none() {
+            return Ok(super::Outcome::skipped(format!("the JWT is signed with {alg:?}, not HMAC: there is no shared key to guess")));
+        }
+        let appid = ctx.fake.appid().to_owned();
+        let appsecret = ctx.fake.secret().to_owned();
+        match jwt::find_weak_secret(&jws, &[&appid, &appsecret]) {
+            Some(k) if k == appsecret => {
+                Ok(super::Outcome::failed(format!("the {alg} key is the mini-program's appsecret: anyone who has it can mint tokens")))
+            }
+            Some(k) if k == appid => Ok(super::Outcome::failed(format!("the {alg} key is the appid {appid:?}, which is public"))),
+            Some(k) => Ok(super::Outcome::failed(format!(
+                "the {alg} key is {k:?}, from a list of {} weak and published secrets: anyone can mint tokens",
+                jwt::WEAK_SECRETS.len()
+            ))),
+            None => Ok(super::Outcome::Passed),
+        }
+    })
+}
+
+fn no_sensitive_claims(ctx: &mut Ctx) -> CaseFuture<'_> {
+    Box::pin(async move {
+        let (_session, jws) = match jwt_session(ctx).await? {
+            Ok(x) => x,
+            Err(skip) => return Ok(skip),
+        };
+        let secrets = known_secret_values(ctx).await?;
+        let known: Vec<KnownSecret<'_>> =
+            secrets.iter().map(|(label, value)| KnownSecret { label, value }).collect();
+        let mut found = jwt::sensitive_claims(&jws.claims, &known);
+        found.extend(jwt::sensitive_claims(&jws.header, &known).into_iter().map(|mut f| {
+            f.pointer = format!("header{}", f.pointer);
+            f
+        }));
+        if found.is_empty() {
+            Ok(super::Outcome::Passed)
+        } else {
+            let list: Vec<String> = found.iter().map(|f| format!("{}: {}", f.pointer, f.why)).collect();
+            Ok(super::Outcome::failed(format!(
+                "the JWT payload is readable by anyone (base64, not encrypted) and carries secrets: {}",
+                list.join("; ")
+            )))
+        }
+    })
+}
+
+fn has_expiry(ctx: &mut Ctx) -> CaseFuture<'_> {
+    Box::pin(async move {
+        let (_session, jws) = match jwt_session(ctx).await? {
+            Ok(x) => x,
+            Err(skip) => return Ok(skip),
+        };
+        let max = ctx.profile.jwt.max_lifetime_secs as i64;
+        let Some(exp) = jws.numeric_claim("exp") else {
+            return Ok(super::Outcome::failed(format!(
+                "the JWT has no numeric exp claim (claims: {}): a stolen token works forever",
+                claim_names(&jws.claims)
+            )));
+        };
+        // Lifetime from iat when present; otherwise from now, which is what the client sees.
+        let issued = jws.numeric_claim("iat").unwrap_or_else(unix_now);
+        let lifetime = exp - issued;
+        if lifetime <= 0 {
+            return Ok(super::Outcome::failed(format!("the JWT expires at {exp}, not after it was issued ({issued})")));
+        }
+        if lifetime > max {
+            return Ok(super::Outcome::failed(format!(
+                "the JWT lives {lifetime} s ({}), more than the profile's max_lifetime_secs = {max}",
+                humantime::format_duration(Duration::from_secs(lifetime as u64))
+            )));
+        }
+        Ok(super::Outcome::Passed)
+    })
+}
+
+fn claim_names(claims: &Map<String, Value>) -> String {
+    claims.keys().cloned().collect::<Vec<_>>().join(", ")
+}
+
+/// Samples per run for the minted-token property (each one is a request to the backend).
+const EXPIRY_SAMPLES: usize = 8;
+
+/// Tokens living at most this long are waited out when the profile gives no secret.
+const WAIT_OUT_MAX_SECS: i64 = 10;
+
+fn expired_rejected(ctx: &mut Ctx) -> CaseFuture<'_> {
+    Box::pin(async move {
+        let (session, jws) = match jwt_session(ctx).await? {
+            Ok(x) => x,
+            Err(skip) => return Ok(skip),
+        };
+        let leeway = ctx.profile.jwt.leeway_secs as i64;
+        match ctx.profile.jwt.secret.clone() {
+            Some(secret) => expiry_property(ctx, &jws, secret.as_bytes(), leeway).await,
+            None => wait_out(ctx, &session, &jws, leeway).await,
+        }
+    })
+}
+
+/// With the signing key: expired tokens (exp beyond the leeway in the past) are rejected and
+/// unexpired ones accepted, for random offsets drawn from the run's seed.
+async fn expiry_property(ctx: &mut Ctx, jws: &Jws, secret: &[u8], leeway: i64) -> Result<super::Outcome, CaseError> {
+    if jwt::HmacAlg::from_name(jws.alg().unwrap_or_default()).is_none() {
+        return Ok(super::Outcome::skipped(format!("the JWT is signed with {:?}; the harness can only mint HMAC tokens", jws.alg())));
+    }
+    if !jws.verifies_with(secret) {
+        return Ok(super::Outcome::errored("the profile's [jwt] secret does not verify the backend's token: fix the secret to run this case"));
+    }
+    let seed = ctx.seed;
+    let lifetime = match (jws.numeric_claim("exp"), jws.numeric_claim("iat")) {
+        (Some(exp), Some(iat)) if exp > iat => exp - iat,
+        _ => 3600,
+    };
+    let mut wrong = Vec::new();
+    for i in 0..EXPIRY_SAMPLES {
+        let now = unix_now();
+        // Expired: just past the leeway (the boundary), then anywhere up to 30 days ago.
+        let ago = match i {
+            0 => leeway + 2,
+            1 => leeway + 60,
+            _ => ctx.rng.gen_range(leeway + 2..=leeway + 30 * 86_400),
+        };
+        let exp = now - ago;
+        let expired = claims_with_exp(&jws.claims, exp, exp - lifetime);
+        let token = jwt::mint_with_header(&jws.header, &expired, secret).map_err(|e| CaseError::Other(e.to_string()))?;
+        let r = ctx.protected(Some(&token)).await?;
+        if !refused(ctx, &r) {
+            wrong.push(format!("sample {i}: exp {ago} s ago (leeway {leeway} s) → {}", describe(&r)));
+        }
+        // Valid: expires between 2 minutes and the original lifetime from now.
+        let ahead = ctx.rng.gen_range(120..=lifetime.max(121));
+        let valid = claims_with_exp(&jws.claims, now + ahead, now);
+        let token = jwt::mint_with_header(&jws.header, &valid, secret).map_err(|e| CaseError::Other(e.to_string()))?;
+        let r = ctx.protected(Some(&token)).await?;
+        if !ctx.is_accepted(&r) {
+            wrong.push(format!("sample {i}: valid token expiring in {ahead} s was refused → {}", describe(&r)));
+        }
+    }
+    if wrong.is_empty() {
+        Ok(super::Outcome::Passed)
+    } else {
+        Ok(super::Outcome::failed(format!(
+            "{} of {} minted-token checks went wrong (replay with --seed {seed}): {}",
+            wrong.len(),
+            EXPIRY_SAMPLES * 2,
+            wrong.join("; ")
+        )))
+    }
+}
+
+fn claims_with_exp(claims: &Map<String, Value>, exp: i64, iat: i64) -> Map<String, Value> {
+    let mut c = claims.clone();
+    c.insert("exp".into(), json!(exp));
+    if c.contains_key("iat") {
+        c.insert("iat".into(), json!(iat));
+    }
+    if c.contains_key("nbf") {
+        c.insert("nbf".into(), json!(iat));
+    }
+    c
+}
+
+/// Without the key: a short-lived token is simply waited out. The backend checks `exp` against
+/// its own wall clock, which the harness cannot move, so this one sleep is unavoidable.
+async fn wait_out(ctx: &mut Ctx, session: &Session, jws: &Jws, leeway: i64) -> Result<super::Outcome, CaseError> {
+    let Some(exp) = jws.numeric_claim("exp") else {
+        return Ok(super::Outcome::skipped("no [jwt] secret in the profile and the token has no exp: nothing to expire (see token.has-expiry)"));
+    };
+    let remaining = exp - unix_now();
+    if remaining > WAIT_OUT_MAX_SECS {
+        return Ok(super::Outcome::skipped(format!(
+            "no [jwt] secret in the profile to mint expired tokens, and the token lives {remaining} s (more than {WAIT_OUT_MAX_SECS} s to wait out)"
+        )));
+    }
+    let fresh = ctx.protected(Some(&session.token)).await?;
+    if !ctx.is_accepted(&fresh) {
+        return Ok(super::Outcome::errored(format!("the fresh token is not accepted ({}), so expiry cannot be judged", describe(&fresh))));
+    }
+    let wait = (exp + leeway + 2 - unix_now()).max(0) as u64;
+    tokio::time::sleep(Duration::from_secs(wait)).await;
+    let r = ctx.protected(Some(&session.token)).await?;
+    if refused(ctx, &r) {
+        Ok(super::Outcome::Passed)
+    } else {
+        Ok(super::Outcome::failed(format!("the token was still accepted {} s after its exp (leeway {leeway} s): {}", unix_now() - exp, describe(&r))))
+    }
+}
+
+fn unpredictable(ctx: &mut Ctx) -> CaseFuture<'_> {
+    Box::pin(async move {
+        let first = ctx.fresh_session().await?;
+        let user = first.user.clone();
+        let second = ctx.session_for(user.clone()).await?;
+        let mut user_ids = Vec::new();
+        if ctx.profile.protected.identity_pointer.is_some() {
+            let r = ctx.protected(Some(&second.token)).await?;
+            user_ids.extend(ctx.identity_of(&r));
+        }
+        for login in [&first.login, &second.login] {
+            for key in ["/userId", "/user_id", "/uid", "/data/userId", "/data/user_id"] {
+                if let Some(v) = login.response.pointer(key) {
+                    user_ids.push(crate::profile::value_text(v));
+                }
+            }
+        }
+        let mut session_keys = Vec::new();
+        for e in ctx.journal_since_case(Some("/sns/jscode2session")).await? {
+            if let Some(Value::String(k)) = e.response_json().and_then(|j| j.get("session_key").cloned()) {
+                session_keys.push(k);
+            }
+        }
+        let appid = ctx.fake.appid().to_owned();
+        let openid_appid = format!("{}{appid}", user.openid);
+        let appid_openid = format!("{appid}{}", user.openid);
+        let mut ids = vec![
+            Identifier { label: "openid", value: &user.openid },
+            Identifier { label: "openid+appid", value: &openid_appid },
+            Identifier { label: "appid+openid", value: &appid_openid },
+        ];
+        if let Some(u) = &user.unionid {
+            ids.push(Identifier { label: "unionid", value: u });
+        }
+        ids.extend(session_keys.iter().map(|k| Identifier { label: "session_key", value: k }));
+        ids.extend(user_ids.iter().map(|u| Identifier { label: "userId", value: u }));
+        for token in [&first.token, &second.token] {
+            if let Some(how) = jwt::predictable_derivation(token, &ids) {
+                return Ok(super::Outcome::failed(format!("{how}: anyone who knows it can compute the token")));
+            }
+        }
+        if first.token == second.token {
+            return Ok(super::Outcome::failed(format!(
+                "two logins of the same user gave the same token {}: a token must name a session, not a user",
+                redacted(&first.token)
+            )));
+        }
+        Ok(super::Outcome::Passed)
+    })
+}
