@@ -1,8 +1,40 @@
-//! Scaffold: the server-core helper fills this in.
-use axum::Router;
+//! `POST /__admin/clock` `{"advance_secs":N}` moves the fake's clock forward (every expiry
+//! reads it; nothing sleeps); `GET /__admin/clock` tells the time.
 
+use axum::extract::State;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::{AdminError, AdminJson};
 use crate::state::AppState;
 
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdvanceRequest {
+    pub advance_secs: u64,
+}
+
 pub fn routes() -> Router<AppState> {
-    Router::new()
+    Router::new().route("/clock", get(now).post(advance))
+}
+
+async fn now(State(state): State<AppState>) -> Json<Value> {
+    Json(json!({ "now": state.clock.now(), "offset": state.clock.offset() }))
+}
+
+async fn advance(
+    State(state): State<AppState>,
+    AdminJson(request): AdminJson<AdvanceRequest>,
+) -> Result<Json<Value>, AdminError> {
+    // Bounded so that `now` cannot overflow: 100 years is more than any test needs.
+    const MAX_ADVANCE: u64 = 100 * 365 * 86_400;
+    if request.advance_secs > MAX_ADVANCE {
+        return Err(AdminError::bad_request(format!(
+            "advance_secs must be at most {MAX_ADVANCE}"
+        )));
+    }
+    let now = state.clock.advance(request.advance_secs);
+    Ok(Json(json!({ "now": now, "offset": state.clock.offset() })))
 }

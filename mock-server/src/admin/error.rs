@@ -83,3 +83,18 @@ fn rejection_message(rejection: &JsonRejection) -> String {
         other => format!("invalid JSON body: {}", other.body_text()),
     }
 }
+
+impl From<crate::error::EngineError> for AdminError {
+    fn from(err: crate::error::EngineError) -> Self {
+        use crate::error::EngineError;
+        match &err {
+            EngineError::UnknownApp { .. } | EngineError::UnknownUser { .. } => {
+                AdminError::not_found(err.to_string())
+            }
+            EngineError::NoPhoneNumber { .. } | EngineError::NoSessionKey { .. } => {
+                AdminError::conflict(err.to_string())
+            }
+            EngineError::Invalid { .. } => AdminError::bad_request(err.to_string()),
+        }
+    }
+}

@@ -1,8 +1,15 @@
-//! Scaffold: the server-core helper fills this in.
-use axum::Router;
+//! `GET /__admin/health`: `{"status":"ok"}` once the fake answers.
+
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::{json, Value};
 
 use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
-    Router::new()
+    Router::new().route("/health", get(health))
+}
+
+async fn health() -> Json<Value> {
+    Json(json!({ "status": "ok" }))
 }

@@ -1,8 +1,31 @@
-//! Scaffold: the server-core helper fills this in.
-use axum::Router;
+//! `POST /__admin/login` `{"appid","openid"}`: what `wx.login` would give that user, a fresh
+//! js_code (the session_key rotates per the configured policy).
 
+use axum::extract::State;
+use axum::routing::post;
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::{AdminError, AdminJson};
 use crate::state::AppState;
 
+/// Names one user of one app.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserRef {
+    pub appid: String,
+    pub openid: String,
+}
+
 pub fn routes() -> Router<AppState> {
-    Router::new()
+    Router::new().route("/login", post(login))
+}
+
+async fn login(
+    State(state): State<AppState>,
+    AdminJson(user): AdminJson<UserRef>,
+) -> Result<Json<Value>, AdminError> {
+    let code = state.engine.login(&user.appid, &user.openid)?;
+    Ok(Json(json!({ "code": code, "openid": user.openid })))
 }

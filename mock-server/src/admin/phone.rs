@@ -1,8 +1,23 @@
-//! Scaffold: the server-core helper fills this in.
-use axum::Router;
+//! `POST /__admin/phone-code` `{"appid","openid"}`: what the getPhoneNumber button would give,
+//! a code for `/wxa/business/getuserphonenumber` (409 when the user has no phone number).
 
+use axum::extract::State;
+use axum::routing::post;
+use axum::{Json, Router};
+use serde_json::{json, Value};
+
+use super::login::UserRef;
+use super::{AdminError, AdminJson};
 use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
-    Router::new()
+    Router::new().route("/phone-code", post(phone_code))
+}
+
+async fn phone_code(
+    State(state): State<AppState>,
+    AdminJson(user): AdminJson<UserRef>,
+) -> Result<Json<Value>, AdminError> {
+    let code = state.engine.phone_code(&user.appid, &user.openid)?;
+    Ok(Json(json!({ "code": code })))
 }

@@ -1,8 +1,82 @@
-//! Scaffold: the server-core helper fills this in.
-use axum::Router;
+//! `POST /__admin/users` creates a user (openid generated in WeChat's format when absent);
+//! `GET /__admin/apps/{appid}/users[/{openid}]` shows them with their current session_key.
 
+use axum::extract::{Path, State};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::{AdminError, AdminJson};
+use crate::config::UserConfig;
+use crate::engine::UserView;
 use crate::state::AppState;
+
+/// A user to create, with WeChat's (camelCase) profile field names.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct UserRequest {
+    pub appid: String,
+    pub openid: Option<String>,
+    pub unionid: Option<String>,
+    pub nick_name: Option<String>,
+    pub avatar_url: Option<String>,
+    pub gender: Option<i64>,
+    pub language: Option<String>,
+    pub city: Option<String>,
+    pub province: Option<String>,
+    pub country: Option<String>,
+    pub phone_number: Option<String>,
+    pub country_code: Option<String>,
+    #[serde(default)]
+    pub blocked: bool,
+}
+
+impl UserRequest {
+    fn into_parts(self) -> (String, UserConfig) {
+        let user = UserConfig {
+            openid: self.openid,
+            unionid: self.unionid,
+            nick_name: self.nick_name,
+            avatar_url: self.avatar_url,
+            gender: self.gender,
+            language: self.language,
+            city: self.city,
+            province: self.province,
+            country: self.country,
+            phone_number: self.phone_number,
+            country_code: self.country_code,
+            blocked: self.blocked,
+        };
+        (self.appid, user)
+    }
+}
 
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .route("/users", post(create))
+        .route("/apps/{appid}/users", get(list))
+        .route("/apps/{appid}/users/{openid}", get(show))
+}
+
+async fn create(
+    State(state): State<AppState>,
+    AdminJson(request): AdminJson<UserRequest>,
+) -> Result<Json<UserView>, AdminError> {
+    let (appid, user) = request.into_parts();
+    Ok(Json(state.engine.add_user(&appid, &user)?))
+}
+
+async fn show(
+    State(state): State<AppState>,
+    Path((appid, openid)): Path<(String, String)>,
+) -> Result<Json<UserView>, AdminError> {
+    Ok(Json(state.engine.user(&appid, &openid)?))
+}
+
+async fn list(
+    State(state): State<AppState>,
+    Path(appid): Path<String>,
+) -> Result<Json<Value>, AdminError> {
+    Ok(Json(json!({ "users": state.engine.users(&appid)? })))
 }
