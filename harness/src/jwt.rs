@@ -252,13 +252,19 @@ pub fn tamper(jws: &Jws) -> ForgedToken {
     };
     ForgedToken {
         label,
-        token: format!(
-            "{}.{}.{}",
-            jws.raw_header,
-            encode_object(&claims),
-            jws.raw_signature
-        ),
+        token: with_claims(jws, &claims),
     }
+}
+
+/// `jws` with its payload replaced by `claims`, header and signature kept byte for byte (so the
+/// signature no longer matches: a backend that accepts it does not verify signatures).
+pub fn with_claims(jws: &Jws, claims: &Map<String, Value>) -> String {
+    format!(
+        "{}.{}.{}",
+        jws.raw_header,
+        encode_object(claims),
+        jws.raw_signature
+    )
 }
 
 /// A different value of the same JSON type (a user id becomes another plausible user id).

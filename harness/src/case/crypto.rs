@@ -1,8 +1,433 @@
-//! Stub: this case family is being written.
+//! data.*: encrypted open data (WXBizDataCrypt). The fake's forge encrypts under the user's
+//! current session_key, or breaks the data on purpose (variants); a correct backend returns the
+//! decrypted fields exactly and refuses every broken variant with a 4xx, never a 5xx.
 
-use super::Case;
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+use rand::Rng;
+use serde_json::{json, Map, Value};
+
+use super::{Case, CaseFuture, Outcome, Severity};
+use crate::context::{Ctx, Session};
+use crate::error::CaseError;
+use crate::exchange::{truncate, Response};
+use crate::fake::{EncryptRequest, Encrypted};
 
 /// The cases of this family, in catalogue order.
 pub fn cases() -> Vec<Case> {
-    Vec::new()
+    vec![
+        Case::new("data.user-info", Severity::Must, "valid encrypted userInfo is decrypted and every field comes back exactly", user_info),
+        Case::new("data.roundtrip-property", Severity::Must, "random profiles (CJK, emoji, long names, block-boundary lengths) decrypt to exactly what was encrypted", roundtrip_property),
+        Case::new("data.watermark-mismatch", Severity::Must, "data whose watermark.appid is another mini-program's is rejected (4xx)", watermark_mismatch),
+        Case::new("data.tampered", Severity::Must, "tampered, badly padded, truncated or mis-encoded data is rejected with a 4xx, never a 5xx", tampered),
+        Case::new("data.bad-iv", Severity::Must, "an iv of 15 or 17 bytes is rejected with a 4xx, never a 5xx", bad_iv),
+        Case::new("data.stale-session-key", Severity::Must, "data encrypted under the session_key from before a re-login is rejected", stale_session_key),
+        Case::new("data.phone-number", Severity::Must, "a getPhoneNumber code resolves to the user's phone number", phone_number),
+    ]
+}
+
+const NO_USER_INFO: &str = "the profile has no [user_info] endpoint that takes encryptedData/iv";
+
+fn describe(r: &Response) -> String {
+    format!("HTTP {} {}", r.status, truncate(&r.body, 200))
+}
+
+/// Refused the correct way: a 4xx or the profile's rejected signal, never a success or a 5xx.
+fn refused(ctx: &Ctx, r: &Response) -> bool {
+    ctx.is_client_error(r) && !ctx.is_accepted(r)
+}
+
+async fn encrypt(
+    ctx: &Ctx,
+    openid: &str,
+    variant: &str,
+    data: Option<Value>,
+) -> Result<Encrypted, CaseError> {
+    let req = EncryptRequest {
+        openid: openid.into(),
+        kind: "userInfo".into(),
+        data,
+        variant: variant.into(),
+    };
+    Ok(ctx.fake.encrypt(&req).await?)
+}
+
+/// Submits `data` to the user-info endpoint (the profile is known to have one).
+async fn submit(ctx: &mut Ctx, session: &Session, data: &Encrypted) -> Result<Response, CaseError> {
+    ctx.user_info(&session.token, data)
+        .await?
+        .ok_or_else(|| CaseError::Other(NO_USER_INFO.into()))
+}
+
+/// What differs between the plaintext that was encrypted and what the backend returned. Every
+/// field must come back exactly; the watermark may be left out (it is WeChat's, not the user's),
+/// but when it is returned it must be intact.
+fn differences(plaintext: &str, answer: Option<&Value>) -> Vec<String> {
+    let expected: Map<String, Value> = match serde_json::from_str(plaintext) {
+        Ok(Value::Object(m)) => m,
+        _ => return vec!["the forge's plaintext is not a JSON object (fake bug)".into()],
+    };
+    let Some(Value::Object(got)) = answer else {
+        return vec![format!(
+            "no decrypted object at the result pointer (found {})",
+            answer.map_or("nothing".into(), |v| truncate(&v.to_string(), 80))
+        )];
+    };
+    let mut out = Vec::new();
+    for (key, want) in &expected {
+        match got.get(key) {
+            Some(have) if have == want => {}
+            None if key == "watermark" => {}
+            Some(have) => out.push(format!(
+                "{key}: expected {}, got {}",
+                truncate(&want.to_string(), 80),
+                truncate(&have.to_string(), 80)
+            )),
+            None => out.push(format!(
+                "{key}: missing (expected {})",
+                truncate(&want.to_string(), 80)
+            )),
+        }
+    }
+    out
+}
+
+fn user_info(ctx: &mut Ctx) -> CaseFuture<'_> {
+    Box::pin(async move {
+        if ctx.profile.user_info.is_none() {
+            return Ok(Outcome::skipped(NO_USER_INFO));
+        }
+        let session = ctx.fresh_session().await?;
+        let data = encrypt(ctx, &session.user.openid, "valid", None).await?;
+        let r = submit(ctx, &session, &data).await?;
+        if !ctx.is_accepted(&r) {
+            return Ok(Outcome::failed(format!(
+                "valid encrypted userInfo was refused: {}",
+                describe(&r)
+            ))
+            .with_note(format!("plaintext that was encrypted: {}", data.plaintext)));
+        }
+        let diff = differences(&data.plaintext, ctx.user_info_result(&r));
+        if diff.is_empty() {
+            Ok(Outcome::Passed)
+        } else {
+            Ok(Outcome::failed(format!(
+                "decrypted userInfo differs from what was encrypted: {}",
+                diff.join("; ")
+            ))
+            .with_note(format!("plaintext that was encrypted: {}", data.plaintext)))
+        }
+    })
+}
+
+/// Nickname lengths (in characters) of the samples: short, around the 16-byte block size, and
+/// past the 20-character columns some backends truncate to.
+const NICKNAME_LENGTHS: &[usize] = &[1, 4, 15, 16, 17, 20, 21, 24, 31, 32, 33, 64];
+
+/// Plaintext length modulo 16 each sample is steered to: 0 (a whole padding block), 15 (one pad
+/// byte) and 1 (fifteen pad bytes).
+const BLOCK_RESIDUES: &[usize] = &[0, 15, 1];
+
+const EMOJI: &[&str] = &["😀", "🎉", "👍", "🐼", "🍜", "❤️", "👨‍👩‍👧", "🇨🇳", "🧧", "✨"];
+const CJK_NAMES: &[&str] = &[
+    "广州", "深圳", "北京", "上海", "成都", "杭州", "重庆", "西安",
+];
+const PUNCTUATION: &[char] = &[' ', '"', '\\', '/', '<', '>', '&', '\'', '_', '-', '.', '~'];
+
+/// One random character from a mix of scripts: CJK, kana, hangul, accented Latin, emoji, ASCII.
+fn random_char(rng: &mut StdRng) -> String {
+    match rng.gen_range(0..7) {
+        0 | 1 => char::from_u32(rng.gen_range(0x4E00..=0x9FA5))
+            .map(String::from)
+            .unwrap_or_default(),
+        2 => EMOJI
+            .choose(rng)
+            .map(|e| (*e).to_owned())
+            .unwrap_or_default(),
+        3 => char::from_u32(rng.gen_range(0x3041..=0x3096))
+            .map(String::from)
+            .unwrap_or_default(),
+        4 => ["é", "ñ", "ü", "ø", "ß", "한", "글"]
+            .choose(rng)
+            .map(|c| (*c).to_owned())
+            .unwrap_or_default(),
+        5 => PUNCTUATION
+            .choose(rng)
+            .map(|c| c.to_string())
+            .unwrap_or_default(),
+        _ => char::from(rng.gen_range(b'a'..=b'z')).to_string(),
+    }
+}
+
+/// A nickname of exactly `chars` extended grapheme-ish units (each pick is one visible symbol).
+fn random_nickname(rng: &mut StdRng, chars: usize) -> String {
+    (0..chars).map(|_| random_char(rng)).collect()
+}
+
+fn random_profile(rng: &mut StdRng, nickname_chars: usize) -> Map<String, Value> {
+    let mut m = Map::new();
+    m.insert(
+        "nickName".into(),
+        json!(random_nickname(rng, nickname_chars)),
+    );
+    m.insert("gender".into(), json!(rng.gen_range(0..=2)));
+    m.insert(
+        "language".into(),
+        json!(["zh_CN", "zh_TW", "en", ""]
+            .choose(rng)
+            .copied()
+            .unwrap_or("zh_CN")),
+    );
+    m.insert(
+        "city".into(),
+        json!(CJK_NAMES.choose(rng).copied().unwrap_or("广州")),
+    );
+    m.insert(
+        "province".into(),
+        json!(CJK_NAMES.choose(rng).copied().unwrap_or("广东")),
+    );
+    m.insert(
+        "country".into(),
+        json!(["中国", "CN", ""].choose(rng).copied().unwrap_or("CN")),
+    );
+    m
+}
+
+fn roundtrip_property(ctx: &mut Ctx) -> CaseFuture<'_> {
+    Box::pin(async move {
+        if ctx.profile.user_info.is_none() {
+            return Ok(Outcome::skipped(NO_USER_INFO));
+        }
+        let seed = ctx.seed;
+        let session = ctx.fresh_session().await?;
+        let mut failures = Vec::new();
+        let mut lengths = NICKNAME_LENGTHS.to_vec();
+        lengths.shuffle(&mut ctx.rng);
+        for (i, chars) in lengths.iter().copied().enumerate() {
+            let mut fields = random_profile(&mut ctx.rng, chars);
+            // Measure, then pad `city` with ASCII so the plaintext ends on the chosen residue.
+            let probe = encrypt(
+                ctx,
+                &session.user.openid,
+                "valid",
+                Some(Value::Object(fields.clone())),
+            )
+            .await?;
+            let target = BLOCK_RESIDUES[i % BLOCK_RESIDUES.len()];
+            let pad = (16 + target - probe.plaintext.len() % 16) % 16;
+            let city = format!(
+                "{}{}",
+                fields["city"].as_str().unwrap_or_default(),
+                "x".repeat(pad)
+            );
+            fields.insert("city".into(), json!(city));
+            let data = encrypt(
+                ctx,
+                &session.user.openid,
+                "valid",
+                Some(Value::Object(fields.clone())),
+            )
+            .await?;
+            let r = submit(ctx, &session, &data).await?;
+            let sample = format!(
+                "sample {i} (nickName of {chars} symbols, {} bytes of plaintext, {} mod 16)",
+                data.plaintext.len(),
+                data.plaintext.len() % 16
+            );
+            if !ctx.is_accepted(&r) {
+                failures.push(format!(
+                    "{sample} was refused: {}; plaintext {}",
+                    describe(&r),
+                    data.plaintext
+                ));
+            } else {
+                let diff = differences(&data.plaintext, ctx.user_info_result(&r));
+                if !diff.is_empty() {
+                    failures.push(format!("{sample}: {}", diff.join("; ")));
+                }
+            }
+            if failures.len() >= 3 {
+                break;
+            }
+        }
+        if failures.is_empty() {
+            Ok(Outcome::Passed)
+        } else {
+            Ok(Outcome::failed(format!(
+                "random profiles did not decrypt exactly (replay with --seed {seed}): {}",
+                failures.join(" | ")
+            )))
+        }
+    })
+}
+
+/// Submits each variant under a fresh session; every one must be refused with a 4xx.
+async fn all_refused(ctx: &mut Ctx, variants: &[&str], what: &str) -> Result<Outcome, CaseError> {
+    if ctx.profile.user_info.is_none() {
+        return Ok(Outcome::skipped(NO_USER_INFO));
+    }
+    let session = ctx.fresh_session().await?;
+    let mut wrong = Vec::new();
+    for variant in variants {
+        let data = encrypt(ctx, &session.user.openid, variant, None).await?;
+        let r = submit(ctx, &session, &data).await?;
+        if !refused(ctx, &r) {
+            let how = if ctx.is_accepted(&r) {
+                "accepted"
+            } else {
+                "not refused with a 4xx"
+            };
+            wrong.push(format!("variant {variant} {how}: {}", describe(&r)));
+        }
+    }
+    if wrong.is_empty() {
+        Ok(Outcome::Passed)
+    } else {
+        Ok(Outcome::failed(format!("{what}: {}", wrong.join("; "))))
+    }
+}
+
+fn watermark_mismatch(ctx: &mut Ctx) -> CaseFuture<'_> {
+    Box::pin(async move {
+        all_refused(
+            ctx,
+            &["watermark-appid"],
+            "data carrying another mini-program's watermark.appid was not rejected",
+        )
+        .await
+    })
+}
+
+fn tampered(ctx: &mut Ctx) -> CaseFuture<'_> {
+    Box::pin(async move {
+        all_refused(
+            ctx,
+            &[
+                "tampered",
+                "bad-padding",
+                "truncated",
+                "length-not-block-multiple",
+                "invalid-base64",
+            ],
+            "broken encrypted data was not refused with a 4xx",
+        )
+        .await
+    })
+}
+
+fn bad_iv(ctx: &mut Ctx) -> CaseFuture<'_> {
+    Box::pin(async move {
+        all_refused(
+            ctx,
+            &["iv-15", "iv-17"],
+            "an iv that is not exactly 16 bytes was not refused with a 4xx",
+        )
+        .await
+    })
+}
+
+fn stale_session_key(ctx: &mut Ctx) -> CaseFuture<'_> {
+    Box::pin(async move {
+        if ctx.profile.user_info.is_none() {
+            return Ok(Outcome::skipped(NO_USER_INFO));
+        }
+        let first = ctx.fresh_session().await?;
+        let old = encrypt(ctx, &first.user.openid, "valid", None).await?;
+        let second = ctx.session_for(first.user.clone()).await?;
+        let keys: Vec<String> = ctx
+            .journal_since_case(Some("/sns/jscode2session"))
+            .await?
+            .iter()
+            .filter_map(|e| {
+                e.response_json()?
+                    .get("session_key")?
+                    .as_str()
+                    .map(str::to_owned)
+            })
+            .collect();
+        if keys.len() >= 2 && keys[keys.len() - 1] == keys[keys.len() - 2] {
+            return Ok(Outcome::errored("the fake did not rotate the session_key on the second login, so staleness cannot be judged"));
+        }
+        let mut wrong = Vec::new();
+        // The data as the client really holds it (valid under the old key). Under the new key it
+        // almost always fails the padding check; in the rare case it does not, the backend sees
+        // garbage, so only acceptance is judged here (5xx handling is data.tampered's business).
+        let r = submit(ctx, &second, &old).await?;
+        if ctx.is_accepted(&r) {
+            wrong.push(format!(
+                "data encrypted before the re-login was accepted with the new token: {}",
+                describe(&r)
+            ));
+        }
+        // The forge's version: under the previous key, guaranteed to fail the current key's padding.
+        let stale = encrypt(ctx, &first.user.openid, "stale-session-key", None).await?;
+        let r = submit(ctx, &second, &stale).await?;
+        if !refused(ctx, &r) {
+            wrong.push(format!(
+                "data under the previous session_key was not refused with a 4xx: {}",
+                describe(&r)
+            ));
+        }
+        if wrong.is_empty() {
+            Ok(Outcome::Passed)
+        } else {
+            Ok(Outcome::failed(format!(
+                "{} (the backend must decrypt with the session's current key only, never retry older ones)",
+                wrong.join("; ")
+            )))
+        }
+    })
+}
+
+fn phone_number(ctx: &mut Ctx) -> CaseFuture<'_> {
+    Box::pin(async move {
+        if ctx.profile.phone.is_none() {
+            return Ok(Outcome::skipped(
+                "the profile has no [phone] endpoint that resolves a getPhoneNumber code",
+            ));
+        }
+        let number = format!(
+            "1{}{:09}",
+            ctx.rng.gen_range(3..=9),
+            ctx.rng.gen_range(0..1_000_000_000u32)
+        );
+        let user = ctx
+            .new_user(json!({"phoneNumber": number, "countryCode": "86"}))
+            .await?;
+        let session = ctx.session_for(user).await?;
+        let code = ctx.fake.phone_code(&session.user.openid).await?;
+        let r = ctx
+            .phone(&session.token, &code)
+            .await?
+            .ok_or_else(|| CaseError::Other("the profile has no [phone] endpoint".into()))?;
+        // What WeChat answered the backend, when it asked: the number it must pass on.
+        let wechat_number = ctx
+            .journal_since_case(Some("/wxa/business/getuserphonenumber"))
+            .await?
+            .iter()
+            .rev()
+            .find_map(|e| {
+                e.response_json()?
+                    .pointer("/phone_info/phoneNumber")?
+                    .as_str()
+                    .map(str::to_owned)
+            });
+        let expected = wechat_number.unwrap_or(number);
+        if !ctx.is_accepted(&r) {
+            return Ok(Outcome::failed(format!(
+                "a valid phone code was refused: {}",
+                describe(&r)
+            )));
+        }
+        match ctx.phone_number_of(&r) {
+            Some(got) if got == expected => Ok(Outcome::Passed),
+            Some(got) => Ok(Outcome::failed(format!(
+                "the backend answered phone number {got:?}, WeChat said {expected:?}"
+            ))),
+            None => Ok(Outcome::failed(format!(
+                "no phone number at the profile's phone_number_pointer in {}",
+                describe(&r)
+            ))),
+        }
+    })
 }

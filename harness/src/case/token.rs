@@ -32,15 +32,22 @@ pub fn cases() -> Vec<Case> {
 /// Seconds since the Unix epoch on the harness's clock (the backend checks `exp` on its own clock,
 /// not the fake's, so the fake's movable clock is of no use here).
 pub(crate) fn unix_now() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
 }
 
 /// A fresh session whose token must be a JWT; `Err(outcome)` is the skip to return otherwise.
-pub(crate) async fn jwt_session(ctx: &mut Ctx) -> Result<Result<(Session, Jws), super::Outcome>, CaseError> {
+pub(crate) async fn jwt_session(
+    ctx: &mut Ctx,
+) -> Result<Result<(Session, Jws), super::Outcome>, CaseError> {
     let session = ctx.fresh_session().await?;
     Ok(match jwt::decode(&session.token) {
         Ok(jws) => Ok((session, jws)),
-        Err(e) => Err(super::Outcome::skipped(format!("the backend's token is not a JWT ({e}): this check only applies to JWTs"))),
+        Err(e) => Err(super::Outcome::skipped(format!(
+            "the backend's token is not a JWT ({e}): this check only applies to JWTs"
+        ))),
     })
 }
 
@@ -59,7 +66,10 @@ fn describe(r: &Response) -> String {
 pub(crate) async fn known_secret_values(ctx: &Ctx) -> Result<Vec<(String, String)>, CaseError> {
     let mut out = vec![("appsecret".to_owned(), ctx.fake.secret().to_owned())];
     for e in ctx.journal_whole_run(Some("/sns/jscode2session")).await? {
-        if let Some(Value::String(k)) = e.response_json().and_then(|j| j.get("session_key").cloned()) {
+        if let Some(Value::String(k)) = e
+            .response_json()
+            .and_then(|j| j.get("session_key").cloned())
+        {
             out.push(("session_key".into(), k));
         }
     }
@@ -77,7 +87,10 @@ pub(crate) async fn access_tokens_of_run(ctx: &Ctx) -> Result<Vec<String>, CaseE
     let mut out = Vec::new();
     for path in ["/cgi-bin/token", "/cgi-bin/stable_token"] {
         for e in ctx.journal_whole_run(Some(path)).await? {
-            if let Some(Value::String(t)) = e.response_json().and_then(|j| j.get("access_token").cloned()) {
+            if let Some(Value::String(t)) = e
+                .response_json()
+                .and_then(|j| j.get("access_token").cloned())
+            {
                 out.push(t);
             }
         }
@@ -100,7 +113,10 @@ fn accepted(ctx: &mut Ctx) -> CaseFuture<'_> {
         if ctx.is_accepted(&r) {
             Ok(super::Outcome::Passed)
         } else {
-            Ok(super::Outcome::failed(format!("the token from a valid login was not accepted: {}", describe(&r))))
+            Ok(super::Outcome::failed(format!(
+                "the token from a valid login was not accepted: {}",
+                describe(&r)
+            )))
         }
     })
 }
@@ -111,7 +127,10 @@ fn missing(ctx: &mut Ctx) -> CaseFuture<'_> {
         if refused(ctx, &r) {
             Ok(super::Outcome::Passed)
         } else {
-            Ok(super::Outcome::failed(format!("a protected request without any token was answered {}", describe(&r))))
+            Ok(super::Outcome::failed(format!(
+                "a protected request without any token was answered {}",
+                describe(&r)
+            )))
         }
     })
 }
@@ -121,8 +140,14 @@ const GARBAGE_TOKENS: &[(&str, &str)] = &[
     ("a random word", "garbage"),
     ("three dots of nothing", ".."),
     ("three parts that are not base64 JSON", "not.a.jwt"),
-    ("a JWT header followed by junk", "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.%%%.###"),
-    ("a JWT with a truncated payload", "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIx.c2ln"),
+    (
+        "a JWT header followed by junk",
+        "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.%%%.###",
+    ),
+    (
+        "a JWT with a truncated payload",
+        "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIx.c2ln",
+    ),
     ("a header that is base64 of a JSON array", "WzFd.WzFd.WzFd"),
     ("a four-part token", "a.b.c.d"),
     ("null", "null"),
@@ -140,7 +165,10 @@ fn garbage(ctx: &mut Ctx) -> CaseFuture<'_> {
         if wrong.is_empty() {
             Ok(super::Outcome::Passed)
         } else {
-            Ok(super::Outcome::failed(format!("malformed tokens were not rejected with a 4xx: {}", wrong.join("; "))))
+            Ok(super::Outcome::failed(format!(
+                "malformed tokens were not rejected with a 4xx: {}",
+                wrong.join("; ")
+            )))
         }
     })
 }
@@ -153,7 +181,10 @@ fn tampered(ctx: &mut Ctx) -> CaseFuture<'_> {
         };
         let baseline = ctx.protected(Some(&session.token)).await?;
         if !ctx.is_accepted(&baseline) {
-            return Ok(super::Outcome::errored(format!("the untouched token is not accepted ({}), so tampering cannot be judged", describe(&baseline))));
+            return Ok(super::Outcome::errored(format!(
+                "the untouched token is not accepted ({}), so tampering cannot be judged",
+                describe(&baseline)
+            )));
         }
         // Several edits: a backend that skips verification but looks the user up by `sub` might
         // refuse a changed `sub` for the wrong reason; a longer `exp` or an extra claim keeps the
@@ -162,11 +193,17 @@ fn tampered(ctx: &mut Ctx) -> CaseFuture<'_> {
         if let Some(exp) = jws.numeric_claim("exp") {
             let mut claims = jws.claims.clone();
             claims.insert("exp".into(), json!(exp + 86_400));
-            forged.push(jwt::ForgedToken { label: "exp extended by one day".into(), token: jwt::with_claims(&jws, &claims) });
+            forged.push(jwt::ForgedToken {
+                label: "exp extended by one day".into(),
+                token: jwt::with_claims(&jws, &claims),
+            });
         }
         let mut claims = jws.claims.clone();
         claims.insert("role".into(), json!("admin"));
-        forged.push(jwt::ForgedToken { label: "claim role=admin added".into(), token: jwt::with_claims(&jws, &claims) });
+        forged.push(jwt::ForgedToken {
+            label: "claim role=admin added".into(),
+            token: jwt::with_claims(&jws, &claims),
+        });
 
         let mut wrong = Vec::new();
         for f in &forged {
@@ -202,7 +239,10 @@ fn alg_none(ctx: &mut Ctx) -> CaseFuture<'_> {
         if wrong.is_empty() {
             Ok(super::Outcome::Passed)
         } else {
-            Ok(super::Outcome::failed(format!("unsigned alg:none tokens were not rejected: {}", wrong.join("; "))))
+            Ok(super::Outcome::failed(format!(
+                "unsigned alg:none tokens were not rejected: {}",
+                wrong.join("; ")
+            )))
         }
     })
 }
@@ -215,7 +255,9 @@ fn weak_secret(ctx: &mut Ctx) -> CaseFuture<'_> {
         };
         let alg = jws.alg().unwrap_or_default().to_owned();
         if jwt::HmacAlg::from_name(&alg).is_none() {
-            return Ok(super::Outcome::skipped(format!("the JWT is signed with {alg:?}, not HMAC: there is no shared key to guess")));
+            return Ok(super::Outcome::skipped(format!(
+                "the JWT is signed with {alg:?}, not HMAC: there is no shared key to guess"
+            )));
         }
         let appid = ctx.fake.appid().to_owned();
         let appsecret = ctx.fake.secret().to_owned();
@@ -240,17 +282,26 @@ fn no_sensitive_claims(ctx: &mut Ctx) -> CaseFuture<'_> {
             Err(skip) => return Ok(skip),
         };
         let secrets = known_secret_values(ctx).await?;
-        let known: Vec<KnownSecret<'_>> =
-            secrets.iter().map(|(label, value)| KnownSecret { label, value }).collect();
+        let known: Vec<KnownSecret<'_>> = secrets
+            .iter()
+            .map(|(label, value)| KnownSecret { label, value })
+            .collect();
         let mut found = jwt::sensitive_claims(&jws.claims, &known);
-        found.extend(jwt::sensitive_claims(&jws.header, &known).into_iter().map(|mut f| {
-            f.pointer = format!("header{}", f.pointer);
-            f
-        }));
+        found.extend(
+            jwt::sensitive_claims(&jws.header, &known)
+                .into_iter()
+                .map(|mut f| {
+                    f.pointer = format!("header{}", f.pointer);
+                    f
+                }),
+        );
         if found.is_empty() {
             Ok(super::Outcome::Passed)
         } else {
-            let list: Vec<String> = found.iter().map(|f| format!("{}: {}", f.pointer, f.why)).collect();
+            let list: Vec<String> = found
+                .iter()
+                .map(|f| format!("{}: {}", f.pointer, f.why))
+                .collect();
             Ok(super::Outcome::failed(format!(
                 "the JWT payload is readable by anyone (base64, not encrypted) and carries secrets: {}",
                 list.join("; ")
@@ -276,7 +327,9 @@ fn has_expiry(ctx: &mut Ctx) -> CaseFuture<'_> {
         let issued = jws.numeric_claim("iat").unwrap_or_else(unix_now);
         let lifetime = exp - issued;
         if lifetime <= 0 {
-            return Ok(super::Outcome::failed(format!("the JWT expires at {exp}, not after it was issued ({issued})")));
+            return Ok(super::Outcome::failed(format!(
+                "the JWT expires at {exp}, not after it was issued ({issued})"
+            )));
         }
         if lifetime > max {
             return Ok(super::Outcome::failed(format!(
@@ -314,9 +367,17 @@ fn expired_rejected(ctx: &mut Ctx) -> CaseFuture<'_> {
 
 /// With the signing key: expired tokens (exp beyond the leeway in the past) are rejected and
 /// unexpired ones accepted, for random offsets drawn from the run's seed.
-async fn expiry_property(ctx: &mut Ctx, jws: &Jws, secret: &[u8], leeway: i64) -> Result<super::Outcome, CaseError> {
+async fn expiry_property(
+    ctx: &mut Ctx,
+    jws: &Jws,
+    secret: &[u8],
+    leeway: i64,
+) -> Result<super::Outcome, CaseError> {
     if jwt::HmacAlg::from_name(jws.alg().unwrap_or_default()).is_none() {
-        return Ok(super::Outcome::skipped(format!("the JWT is signed with {:?}; the harness can only mint HMAC tokens", jws.alg())));
+        return Ok(super::Outcome::skipped(format!(
+            "the JWT is signed with {:?}; the harness can only mint HMAC tokens",
+            jws.alg()
+        )));
     }
     if !jws.verifies_with(secret) {
         return Ok(super::Outcome::errored("the profile's [jwt] secret does not verify the backend's token: fix the secret to run this case"));
@@ -337,18 +398,26 @@ async fn expiry_property(ctx: &mut Ctx, jws: &Jws, secret: &[u8], leeway: i64) -
         };
         let exp = now - ago;
         let expired = claims_with_exp(&jws.claims, exp, exp - lifetime);
-        let token = jwt::mint_with_header(&jws.header, &expired, secret).map_err(|e| CaseError::Other(e.to_string()))?;
+        let token = jwt::mint_with_header(&jws.header, &expired, secret)
+            .map_err(|e| CaseError::Other(e.to_string()))?;
         let r = ctx.protected(Some(&token)).await?;
         if !refused(ctx, &r) {
-            wrong.push(format!("sample {i}: exp {ago} s ago (leeway {leeway} s) → {}", describe(&r)));
+            wrong.push(format!(
+                "sample {i}: exp {ago} s ago (leeway {leeway} s) → {}",
+                describe(&r)
+            ));
         }
         // Valid: expires between 2 minutes and the original lifetime from now.
         let ahead = ctx.rng.gen_range(120..=lifetime.max(121));
         let valid = claims_with_exp(&jws.claims, now + ahead, now);
-        let token = jwt::mint_with_header(&jws.header, &valid, secret).map_err(|e| CaseError::Other(e.to_string()))?;
+        let token = jwt::mint_with_header(&jws.header, &valid, secret)
+            .map_err(|e| CaseError::Other(e.to_string()))?;
         let r = ctx.protected(Some(&token)).await?;
         if !ctx.is_accepted(&r) {
-            wrong.push(format!("sample {i}: valid token expiring in {ahead} s was refused → {}", describe(&r)));
+            wrong.push(format!(
+                "sample {i}: valid token expiring in {ahead} s was refused → {}",
+                describe(&r)
+            ));
         }
     }
     if wrong.is_empty() {
@@ -377,7 +446,12 @@ fn claims_with_exp(claims: &Map<String, Value>, exp: i64, iat: i64) -> Map<Strin
 
 /// Without the key: a short-lived token is simply waited out. The backend checks `exp` against
 /// its own wall clock, which the harness cannot move, so this one sleep is unavoidable.
-async fn wait_out(ctx: &mut Ctx, session: &Session, jws: &Jws, leeway: i64) -> Result<super::Outcome, CaseError> {
+async fn wait_out(
+    ctx: &mut Ctx,
+    session: &Session,
+    jws: &Jws,
+    leeway: i64,
+) -> Result<super::Outcome, CaseError> {
     let Some(exp) = jws.numeric_claim("exp") else {
         return Ok(super::Outcome::skipped("no [jwt] secret in the profile and the token has no exp: nothing to expire (see token.has-expiry)"));
     };
@@ -389,7 +463,10 @@ async fn wait_out(ctx: &mut Ctx, session: &Session, jws: &Jws, leeway: i64) -> R
     }
     let fresh = ctx.protected(Some(&session.token)).await?;
     if !ctx.is_accepted(&fresh) {
-        return Ok(super::Outcome::errored(format!("the fresh token is not accepted ({}), so expiry cannot be judged", describe(&fresh))));
+        return Ok(super::Outcome::errored(format!(
+            "the fresh token is not accepted ({}), so expiry cannot be judged",
+            describe(&fresh)
+        )));
     }
     let wait = (exp + leeway + 2 - unix_now()).max(0) as u64;
     tokio::time::sleep(Duration::from_secs(wait)).await;
@@ -397,7 +474,11 @@ async fn wait_out(ctx: &mut Ctx, session: &Session, jws: &Jws, leeway: i64) -> R
     if refused(ctx, &r) {
         Ok(super::Outcome::Passed)
     } else {
-        Ok(super::Outcome::failed(format!("the token was still accepted {} s after its exp (leeway {leeway} s): {}", unix_now() - exp, describe(&r))))
+        Ok(super::Outcome::failed(format!(
+            "the token was still accepted {} s after its exp (leeway {leeway} s): {}",
+            unix_now() - exp,
+            describe(&r)
+        )))
     }
 }
 
@@ -412,7 +493,13 @@ fn unpredictable(ctx: &mut Ctx) -> CaseFuture<'_> {
             user_ids.extend(ctx.identity_of(&r));
         }
         for login in [&first.login, &second.login] {
-            for key in ["/userId", "/user_id", "/uid", "/data/userId", "/data/user_id"] {
+            for key in [
+                "/userId",
+                "/user_id",
+                "/uid",
+                "/data/userId",
+                "/data/user_id",
+            ] {
                 if let Some(v) = login.response.pointer(key) {
                     user_ids.push(crate::profile::value_text(v));
                 }
@@ -420,7 +507,10 @@ fn unpredictable(ctx: &mut Ctx) -> CaseFuture<'_> {
         }
         let mut session_keys = Vec::new();
         for e in ctx.journal_since_case(Some("/sns/jscode2session")).await? {
-            if let Some(Value::String(k)) = e.response_json().and_then(|j| j.get("session_key").cloned()) {
+            if let Some(Value::String(k)) = e
+                .response_json()
+                .and_then(|j| j.get("session_key").cloned())
+            {
                 session_keys.push(k);
             }
         }
@@ -428,18 +518,38 @@ fn unpredictable(ctx: &mut Ctx) -> CaseFuture<'_> {
         let openid_appid = format!("{}{appid}", user.openid);
         let appid_openid = format!("{appid}{}", user.openid);
         let mut ids = vec![
-            Identifier { label: "openid", value: &user.openid },
-            Identifier { label: "openid+appid", value: &openid_appid },
-            Identifier { label: "appid+openid", value: &appid_openid },
+            Identifier {
+                label: "openid",
+                value: &user.openid,
+            },
+            Identifier {
+                label: "openid+appid",
+                value: &openid_appid,
+            },
+            Identifier {
+                label: "appid+openid",
+                value: &appid_openid,
+            },
         ];
         if let Some(u) = &user.unionid {
-            ids.push(Identifier { label: "unionid", value: u });
+            ids.push(Identifier {
+                label: "unionid",
+                value: u,
+            });
         }
-        ids.extend(session_keys.iter().map(|k| Identifier { label: "session_key", value: k }));
-        ids.extend(user_ids.iter().map(|u| Identifier { label: "userId", value: u }));
+        ids.extend(session_keys.iter().map(|k| Identifier {
+            label: "session_key",
+            value: k,
+        }));
+        ids.extend(user_ids.iter().map(|u| Identifier {
+            label: "userId",
+            value: u,
+        }));
         for token in [&first.token, &second.token] {
             if let Some(how) = jwt::predictable_derivation(token, &ids) {
-                return Ok(super::Outcome::failed(format!("{how}: anyone who knows it can compute the token")));
+                return Ok(super::Outcome::failed(format!(
+                    "{how}: anyone who knows it can compute the token"
+                )));
             }
         }
         if first.token == second.token {
