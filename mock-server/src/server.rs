@@ -6,7 +6,8 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::time::Instant;
 
-use axum::extract::Request;
+use axum::extract::{OriginalUri, Request};
+use axum::http::Method;
 use axum::middleware::{from_fn, from_fn_with_state, Next};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
@@ -40,13 +41,9 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
 }
 
-async fn admin_not_found(request: Request) -> Response {
-    AdminError::not_found(format!(
-        "no control-API endpoint {} {}",
-        request.method(),
-        request.uri().path()
-    ))
-    .into_response()
+async fn admin_not_found(method: Method, OriginalUri(uri): OriginalUri) -> Response {
+    AdminError::not_found(format!("no control-API endpoint {method} {}", uri.path()))
+        .into_response()
 }
 
 /// Query parameters whose values are credentials: logged as `***`.
