@@ -1,12 +1,387 @@
-//! Scaffold: the control-plane helper replaces this with wiremock-style expectations.
+//! wiremock-style expectations on a [`MockWeChat`]: "jscode2session exactly once", checked
+//! against the journal when the fake is dropped (or on [`MockWeChat::verify`]), failing with a
+//! message that lists what was received, secrets masked.
+//!
+//! ```no_run
+//! # async fn demo() {
+//! use wxmock_server::expect::Expectation;
+//! use wxmock_server::MockWeChat;
+//!
+//! let wechat = MockWeChat::start().await;
+//! wechat.expect(Expectation::path("/sns/jscode2session").times(1));
+//! // … run the backend under test against wechat.base_url() …
+//! drop(wechat); // panics here if jscode2session was not called exactly once
+//! # }
+//! ```
 
-use crate::journal::Journal;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Mutex;
+
+use crate::journal::{Journal, JournalEntry, JournalFilter};
+use crate::server::MockWeChat;
+
+/// How many matching requests an expectation allows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Bounds {
+    min: usize,
+    max: Option<usize>,
+}
+
+impl fmt::Display for Bounds {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.min, self.max) {
+            (min, Some(max)) if min == max => write!(f, "exactly {min}"),
+            (0, Some(max)) => write!(f, "at most {max}"),
+            (min, None) => write!(f, "at least {min}"),
+            (min, Some(max)) => write!(f, "between {min} and {max}"),
+        }
+    }
+}
+
+/// Requests to one endpoint (optionally one app), and how many of them there must be.
+/// Without a count: at least one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Expectation {
+    filter: JournalFilter,
+    method: Option<String>,
+    bounds: Bounds,
+    name: Option<String>,
+}
+
+impl Expectation {
+    /// Requests to `path` (exact), e.g. `/sns/jscode2session`.
+    pub fn path(path: impl Into<String>) -> Self {
+        Self {
+            filter: JournalFilter::path(path),
+            method: None,
+            bounds: Bounds { min: 1, max: None },
+            name: None,
+        }
+    }
+
+    /// Only requests concerning this app.
+    pub fn appid(mut self, appid: impl Into<String>) -> Self {
+        self.filter.appid = Some(appid.into());
+        self
+    }
+
+    /// Only requests with this HTTP method (`GET`, `POST`).
+    pub fn method(mut self, method: impl Into<String>) -> Self {
+        self.method = Some(method.into().to_ascii_uppercase());
+        self
+    }
+
+    /// Exactly `n` matching requests.
+    pub fn times(mut self, n: usize) -> Self {
+        self.bounds = Bounds {
+            min: n,
+            max: Some(n),
+        };
+        self
+    }
+
+    /// No matching request at all.
+    pub fn never(self) -> Self {
+        self.times(0)
+    }
+
+    /// At least `n` matching requests.
+    pub fn at_least(mut self, n: usize) -> Self {
+        self.bounds.min = n;
+        self
+    }
+
+    /// At most `n` matching requests.
+    pub fn at_most(mut self, n: usize) -> Self {
+        self.bounds.max = Some(n);
+        if self.bounds.min > n {
+            self.bounds.min = 0;
+        }
+        self
+    }
+
+    /// A name shown in the failure message.
+    pub fn named(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    fn matches(&self, entry: &JournalEntry) -> bool {
+        self.filter.path.as_deref().is_none_or(|p| p == entry.path)
+            && self
+                .filter
+                .appid
+                .as_deref()
+                .is_none_or(|a| entry.appid.as_deref() == Some(a))
+            && self.method.as_deref().is_none_or(|m| m == entry.method)
+    }
+
+    fn describe(&self) -> String {
+        let mut text = String::new();
+        if let Some(name) = &self.name {
+            text.push_str(&format!("\"{name}\": "));
+        }
+        if let Some(method) = &self.method {
+            text.push_str(method);
+            text.push(' ');
+        }
+        text.push_str(self.filter.path.as_deref().unwrap_or("any path"));
+        if let Some(appid) = &self.filter.appid {
+            text.push_str(&format!(" for app {appid}"));
+        }
+        text
+    }
+}
+
+/// One expectation that was not met.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Unmet {
+    pub expectation: String,
+    pub expected: String,
+    pub received: usize,
+}
+
+/// Why [`Expectations::check`] failed: the unmet expectations and everything received.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ExpectationFailure {
+    pub unmet: Vec<Unmet>,
+    pub received: Vec<JournalEntry>,
+}
+
+impl fmt::Display for ExpectationFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let count = self.unmet.len();
+        writeln!(
+            f,
+            "wxmock: {count} expectation{} not met:",
+            if count == 1 { "" } else { "s" }
+        )?;
+        for unmet in &self.unmet {
+            writeln!(
+                f,
+                "  - {}: expected {}, received {}",
+                unmet.expectation, unmet.expected, unmet.received
+            )?;
+        }
+        if self.received.is_empty() {
+            return writeln!(f, "the fake received no request at all");
+        }
+        writeln!(
+            f,
+            "the fake received {} request{} (secrets masked):",
+            self.received.len(),
+            if self.received.len() == 1 { "" } else { "s" }
+        )?;
+        for entry in &self.received {
+            writeln!(f, "  {}", describe_entry(entry))?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ExpectationFailure {}
+
+/// Query parameters and JSON fields whose values are credentials.
+const SECRET_FIELDS: &[&str] = &["secret", "access_token", "signature", "session_key"];
+
+/// `#3 GET /sns/jscode2session?appid=wx1&secret=*** → 200 {"errcode":40029,…} [fault f-1]`.
+fn describe_entry(entry: &JournalEntry) -> String {
+    let query = entry
+        .query
+        .iter()
+        .map(|(key, value)| {
+            if SECRET_FIELDS.contains(&key.as_str()) {
+                format!("{key}=***")
+            } else {
+                format!("{key}={}", value.as_str().unwrap_or_default())
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("&");
+    let answer = match entry.response_json() {
+        Some(mut json) => {
+            mask(&mut json);
+            json.to_string()
+        }
+        None if entry.response_body.len() > 80 => {
+            format!(
+                "{}…",
+                entry.response_body.chars().take(80).collect::<String>()
+            )
+        }
+        None => entry.response_body.clone(),
+    };
+    let mut line = format!("#{} {} {}", entry.id, entry.method, entry.path);
+    if !query.is_empty() {
+        line.push('?');
+        line.push_str(&query);
+    }
+    if entry.status == crate::journal::NO_ANSWER {
+        line.push_str(" → no answer (connection held or dropped)");
+    } else {
+        line.push_str(&format!(" → {} {answer}", entry.status));
+    }
+    if let Some(fault) = &entry.fault {
+        line.push_str(&format!(" [fault {fault}]"));
+    }
+    line
+}
+
+fn mask(json: &mut serde_json::Value) {
+    match json {
+        serde_json::Value::Object(map) => {
+            for (key, value) in map.iter_mut() {
+                if SECRET_FIELDS.contains(&key.as_str()) {
+                    *value = serde_json::Value::String("***".to_owned());
+                } else {
+                    mask(value);
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(mask),
+        _ => {}
+    }
+}
 
 /// Expectations registered on a `MockWeChat`, verified when it is dropped.
-#[derive(Default)]
-pub struct Expectations {}
+#[derive(Debug, Default)]
+pub struct Expectations {
+    // A std Mutex: registered and checked from test code, never held across an `.await`.
+    list: Mutex<Vec<Expectation>>,
+}
 
 impl Expectations {
+    /// Registers an expectation.
+    pub fn add(&self, expectation: Expectation) {
+        self.list
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .push(expectation);
+    }
+
+    /// Checks every expectation against the journal.
+    pub fn check(&self, journal: &Journal) -> Result<(), ExpectationFailure> {
+        let expectations = self
+            .list
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone();
+        if expectations.is_empty() {
+            return Ok(());
+        }
+        let received = journal.all();
+        let unmet: Vec<Unmet> = expectations
+            .iter()
+            .filter_map(|expectation| {
+                let count = received.iter().filter(|e| expectation.matches(e)).count();
+                let ok = count >= expectation.bounds.min
+                    && expectation.bounds.max.is_none_or(|max| count <= max);
+                (!ok).then(|| Unmet {
+                    expectation: expectation.describe(),
+                    expected: expectation.bounds.to_string(),
+                    received: count,
+                })
+            })
+            .collect();
+        if unmet.is_empty() {
+            Ok(())
+        } else {
+            Err(ExpectationFailure { unmet, received })
+        }
+    }
+
     /// Panics with a list of what was received when an expectation is not met.
-    pub fn verify(&self, _journal: &Journal) {}
+    pub fn verify(&self, journal: &Journal) {
+        if let Err(failure) = self.check(journal) {
+            panic!("{failure}");
+        }
+    }
+}
+
+/// The journal and expectations, on the test-facing handle.
+impl MockWeChat {
+    /// Every request the fake received (that the journal still keeps), oldest first.
+    pub fn received_requests(&self) -> Vec<JournalEntry> {
+        self.state().journal.all()
+    }
+
+    /// The requests matching `filter`, oldest first.
+    pub fn requests(&self, filter: &JournalFilter) -> Vec<JournalEntry> {
+        self.state().journal.entries(filter)
+    }
+
+    /// How many requests each endpoint received.
+    pub fn request_counts(&self) -> BTreeMap<String, usize> {
+        self.state().journal.counts_by_path()
+    }
+
+    /// Registers an expectation, checked when the fake is dropped and by [`MockWeChat::verify`].
+    pub fn expect(&self, expectation: Expectation) {
+        self.expectations.add(expectation);
+    }
+
+    /// Checks the expectations now; panics with what was received if one is not met.
+    pub fn verify(&self) {
+        self.expectations.verify(&self.state().journal);
+    }
+
+    /// Checks the expectations now, without panicking.
+    pub fn check_expectations(&self) -> Result<(), ExpectationFailure> {
+        self.expectations.check(&self.state().journal)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bounds_read_as_english() {
+        assert_eq!(
+            Expectation::path("/p").times(1).bounds.to_string(),
+            "exactly 1"
+        );
+        assert_eq!(Expectation::path("/p").bounds.to_string(), "at least 1");
+        assert_eq!(
+            Expectation::path("/p").at_most(2).bounds.to_string(),
+            "at most 2"
+        );
+        assert_eq!(
+            Expectation::path("/p")
+                .at_least(1)
+                .at_most(3)
+                .bounds
+                .to_string(),
+            "between 1 and 3"
+        );
+    }
+
+    #[test]
+    fn secrets_are_masked_in_the_received_list() {
+        let entry = JournalEntry {
+            id: 1,
+            time: 0,
+            method: "GET".into(),
+            path: "/sns/jscode2session".into(),
+            query: serde_json::json!({"appid": "wx1", "secret": "s3cr3t"})
+                .as_object()
+                .cloned()
+                .unwrap(),
+            body: String::new(),
+            status: 200,
+            response_body: r#"{"session_key":"abc==","openid":"o1"}"#.into(),
+            appid: Some("wx1".into()),
+            fault: None,
+        };
+        let line = describe_entry(&entry);
+        assert!(
+            !line.contains("s3cr3t") && !line.contains("abc=="),
+            "{line}"
+        );
+        assert!(
+            line.contains("secret=***") && line.contains("\"openid\":\"o1\""),
+            "{line}"
+        );
+    }
 }
