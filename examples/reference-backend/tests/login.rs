@@ -272,3 +272,22 @@ async fn health_and_unknown_routes_answer_json() {
         (StatusCode::NOT_FOUND, json!({"error": "not found"}))
     );
 }
+
+#[tokio::test]
+async fn a_reset_connection_answers_502_and_the_next_login_works() {
+    let base = flaky_wechat(1, json!({"session_key": SESSION_KEY, "openid": OPENID})).await;
+    let backend = start(Config::new(base, APPID, SECRET)).await.unwrap();
+    let client = reqwest::Client::new();
+    let login = || {
+        client
+            .post(format!("{}/api/login", backend.base_url()))
+            .json(&json!({"code": "x"}))
+            .send()
+    };
+    assert_eq!(
+        read(login().await.unwrap()).await.0,
+        StatusCode::BAD_GATEWAY
+    );
+    let (status, body) = read(login().await.unwrap()).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}

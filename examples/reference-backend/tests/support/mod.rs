@@ -203,3 +203,35 @@ pub async fn resetting_server() -> String {
     });
     format!("http://{addr}")
 }
+
+/// A WeChat that drops the first `resets` connections without answering, then answers every
+/// request with `body` (HTTP 200, text/plain, connection closed after each answer).
+pub async fn flaky_wechat(resets: usize, body: Value) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let body = body.to_string();
+    tokio::spawn(async move {
+        let mut seen = 0;
+        loop {
+            let Ok((mut stream, _)) = listener.accept().await else {
+                return;
+            };
+            let mut buf = [0u8; 4096];
+            let _ = stream.read(&mut buf).await;
+            seen += 1;
+            if seen <= resets {
+                drop(stream);
+                continue;
+            }
+            let answer = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{}",
+                body.len(),
+                body
+            );
+            let _ = stream.write_all(answer.as_bytes()).await;
+            let _ = stream.shutdown().await;
+        }
+    });
+    format!("http://{addr}")
+}

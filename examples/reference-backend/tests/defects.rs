@@ -1,0 +1,539 @@
+//! One test per defect switch: each shows the behaviour the switch changes (the correct
+//! behaviour is pinned by the other test files).
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::Engine as _;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use support::*;
+use wiremock::matchers::{path, query_param};
+use wiremock::{Mock, ResponseTemplate};
+use wxmock_reference_backend::{start, Config, Defect};
+
+fn b64(v: &Value) -> String {
+    URL_SAFE_NO_PAD.encode(v.to_string())
+}
+
+fn md5_hex(text: &str) -> String {
+    use md5::Digest as _;
+    hex::encode(md5::Md5::digest(text.as_bytes()))
+}
+
+async fn phone_setup(defects: &[Defect]) -> (Setup, String) {
+    let s = setup(defects).await;
+    mount_access_token(&s.wechat, "AT-1").await;
+    mount_phone(&s.wechat, "AT-1").await;
+    let token = s.login_as("c", OPENID, SESSION_KEY).await;
+    (s, token)
+}
+
+#[test]
+fn every_defect_is_covered_by_a_test_in_this_file() {
+    let source = include_str!("defects.rs");
+    for defect in Defect::ALL {
+        let test_name = format!("fn {}_", defect.name().replace('-', "_"));
+        assert!(source.contains(&test_name), "no test for {}", defect.name());
+    }
+}
+
+#[tokio::test]
+async fn session_key_in_jwt_puts_the_session_key_in_a_readable_claim() {
+    let s = setup(&[Defect::SessionKeyInJwt]).await;
+    let token = s.login_as("c", OPENID, SESSION_KEY).await;
+    assert_eq!(jwt_claims(&token)["session_key"], SESSION_KEY);
+    assert_eq!(s.get("/api/me", Some(&token)).await.0, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn leak_session_key_returns_the_session_key_in_the_login_answer() {
+    let s = setup(&[Defect::LeakSessionKey]).await;
+    mount_user(&s.wechat, "c", OPENID, SESSION_KEY).await;
+    let (_, body) = s.login("c").await;
+    assert_eq!(body["session_key"], SESSION_KEY);
+    assert!(jwt_claims(body["token"].as_str().unwrap())
+        .get("session_key")
+        .is_none());
+}
+
+#[tokio::test]
+async fn no_exp_issues_tokens_without_exp_but_still_checks_an_exp_it_finds() {
+    let s = setup(&[Defect::NoExp]).await;
+    let token = s.login_as("c", OPENID, SESSION_KEY).await;
+    let mut claims = jwt_claims(&token);
+    assert!(claims.get("exp").is_none());
+    assert_eq!(s.get("/api/me", Some(&token)).await.0, StatusCode::OK);
+    claims["exp"] = json!(now() - 10);
+    let expired = mint(&claims, s.backend.jwt_secret());
+    assert_eq!(
+        s.get("/api/me", Some(&expired)).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test]
+async fn ignore_exp_accepts_expired_tokens() {
+    let s = setup(&[Defect::IgnoreExp]).await;
+    let token = s.login_as("c", OPENID, SESSION_KEY).await;
+    let mut claims = jwt_claims(&token);
+    claims["exp"] = json!(now() - 3600);
+    let expired = mint(&claims, s.backend.jwt_secret());
+    assert_eq!(s.get("/api/me", Some(&expired)).await.0, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn predictable_token_hands_out_md5_of_the_openid() {
+    let s = setup(&[Defect::PredictableToken]).await;
+    let first = s.login_as("c1", OPENID, SESSION_KEY).await;
+    let second = s.login_as("c2", OPENID, SESSION_KEY).await;
+    assert_eq!(first, md5_hex(OPENID));
+    assert_eq!(first, second);
+    let (status, me) = s.get("/api/me", Some(&md5_hex(OPENID))).await;
+    assert_eq!(
+        (status, me["openid"].clone()),
+        (StatusCode::OK, json!(OPENID))
+    );
+    assert_eq!(
+        s.get("/api/me", Some("garbage")).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        s.get("/api/me", Some(&md5_hex("oSomeoneElse"))).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test]
+async fn alg_none_accepts_unsigned_tokens_in_any_spelling() {
+    let s = setup(&[Defect::AlgNone]).await;
+    let token = s.login_as("c", OPENID, SESSION_KEY).await;
+    let claims = b64(&jwt_claims(&token));
+    for alg in ["none", "None", "NONE"] {
+        let forged = format!("{}.{claims}.", b64(&json!({"alg": alg})));
+        assert_eq!(
+            s.get("/api/me", Some(&forged)).await.0,
+            StatusCode::OK,
+            "{alg}"
+        );
+    }
+    let foreign = mint(&jwt_claims(&token), "other-key");
+    assert_eq!(
+        s.get("/api/me", Some(&foreign)).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test]
+async fn weak_secret_signs_with_the_literal_secret() {
+    let s = setup(&[Defect::WeakSecret]).await;
+    assert_eq!(s.backend.jwt_secret(), "secret");
+    let token = s.login_as("c", OPENID, SESSION_KEY).await;
+    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);
+    validation.validate_exp = false;
+    let verified = jsonwebtoken::decode::<Value>(
+        &token,
+        &jsonwebtoken::DecodingKey::from_secret(b"secret"),
+        &validation,
+    );
+    assert!(verified.is_ok());
+}
+
+#[tokio::test]
+async fn accept_tampered_trusts_a_changed_payload_under_the_old_signature() {
+    let s = setup(&[Defect::AcceptTampered]).await;
+    let token = s.login_as("c", OPENID, SESSION_KEY).await;
+    let mut claims = jwt_claims(&token);
+    claims["sub"] = json!("u-admin");
+    let parts: Vec<&str> = token.split('.').collect();
+    let tampered = format!("{}.{}.{}", parts[0], b64(&claims), parts[2]);
+    let (status, me) = s.get("/api/me", Some(&tampered)).await;
+    assert_eq!(
+        (status, me["userId"].clone()),
+        (StatusCode::OK, json!("u-admin"))
+    );
+    let none = format!("{}.{}.", b64(&json!({"alg": "none"})), b64(&claims));
+    assert_eq!(s.get("/api/me", Some(&none)).await.0, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn token_on_errcode_logs_in_an_empty_openid_when_wechat_refuses_the_code() {
+    let s = setup(&[Defect::TokenOnErrcode]).await;
+    for errcode in [40029, -1] {
+        let code = format!("c{errcode}");
+        mount_jscode(&s.wechat, &code, json!({"errcode": errcode, "errmsg": "x"})).await;
+        let (status, body) = s.login(&code).await;
+        assert_eq!(status, StatusCode::OK, "errcode {errcode}");
+        let (_, me) = s.get("/api/me", body["token"].as_str()).await;
+        assert_eq!(me["openid"], "");
+    }
+}
+
+#[tokio::test]
+async fn crash_on_errcode_answers_500_to_a_refused_code() {
+    let s = setup(&[Defect::CrashOnErrcode]).await;
+    mount_jscode(
+        &s.wechat,
+        "c",
+        json!({"errcode": 40163, "errmsg": "code been used"}),
+    )
+    .await;
+    assert_eq!(
+        s.login("c").await,
+        (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            json!({"error": "internal server error"})
+        )
+    );
+    mount_user(&s.wechat, "ok", OPENID, SESSION_KEY).await;
+    assert_eq!(s.login("ok").await.0, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn no_upstream_timeout_waits_for_a_slow_wechat() {
+    let s = setup(&[Defect::NoUpstreamTimeout]).await;
+    let slow = UPSTREAM_TIMEOUT * 3;
+    Mock::given(path("/sns/jscode2session"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"session_key": SESSION_KEY, "openid": OPENID}))
+                .set_delay(slow),
+        )
+        .mount(&s.wechat)
+        .await;
+    let started = Instant::now();
+    assert_eq!(s.login("c").await.0, StatusCode::OK);
+    assert!(started.elapsed() >= slow);
+}
+
+#[tokio::test]
+async fn accept_garbage_upstream_logs_in_an_empty_openid_on_an_error_page() {
+    let s = setup(&[Defect::AcceptGarbageUpstream]).await;
+    Mock::given(path("/sns/jscode2session"))
+        .respond_with(
+            ResponseTemplate::new(502).set_body_raw("<html>Bad Gateway</html>", "text/html"),
+        )
+        .mount(&s.wechat)
+        .await;
+    let (status, body) = s.login("c").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (_, me) = s.get("/api/me", body["token"].as_str()).await;
+    assert_eq!(me["openid"], "");
+}
+
+#[tokio::test]
+async fn no_grant_type_omits_grant_type_on_jscode2session() {
+    let s = setup(&[Defect::NoGrantType]).await;
+    s.login_as("c", OPENID, SESSION_KEY).await;
+    let call = &s.calls("/sns/jscode2session").await[0];
+    assert!(call.url.query_pairs().all(|(k, _)| k != "grant_type"));
+    assert!(call.url.query_pairs().any(|(k, _)| k == "js_code"));
+}
+
+#[tokio::test]
+async fn forward_empty_code_spends_a_wechat_call_on_an_empty_code() {
+    let s = setup(&[Defect::ForwardEmptyCode]).await;
+    mount_jscode(
+        &s.wechat,
+        "",
+        json!({"errcode": 41008, "errmsg": "missing code"}),
+    )
+    .await;
+    let (status, _) = s.post("/api/login", None, json!({})).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let calls = s.calls("/sns/jscode2session").await;
+    assert_eq!(calls.len(), 1);
+    assert!(calls[0]
+        .url
+        .query_pairs()
+        .any(|(k, v)| k == "js_code" && v.is_empty()));
+}
+
+#[tokio::test]
+async fn new_user_every_login_gives_a_returning_user_a_new_user_id() {
+    let s = setup(&[Defect::NewUserEveryLogin]).await;
+    let first = s.login_as("c1", OPENID, SESSION_KEY).await;
+    let second = s.login_as("c2", OPENID, SESSION_KEY).await;
+    assert_ne!(jwt_claims(&first)["sub"], jwt_claims(&second)["sub"]);
+}
+
+#[tokio::test]
+async fn shared_identity_answers_me_with_whoever_logged_in_last() {
+    let s = setup(&[Defect::SharedIdentity]).await;
+    let alice = s
+        .login_as("a", "oAlice000000000000000000000A", SESSION_KEY)
+        .await;
+    let _bob = s
+        .login_as("b", "oBob00000000000000000000000B", SESSION_KEY)
+        .await;
+    let (_, me) = s.get("/api/me", Some(&alice)).await;
+    assert_eq!(me["openid"], "oBob00000000000000000000000B");
+    assert_eq!(s.get("/api/me", None).await.0, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn optional_auth_serves_a_request_without_token_as_anonymous() {
+    let s = setup(&[Defect::OptionalAuth]).await;
+    let (status, me) = s.get("/api/me", None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(me["userId"], "anonymous");
+    assert_eq!(
+        s.get("/api/me", Some("garbage")).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test]
+async fn crash_on_bad_token_answers_500_to_a_token_that_is_not_a_jwt() {
+    let s = setup(&[Defect::CrashOnBadToken]).await;
+    let token = s.login_as("c", OPENID, SESSION_KEY).await;
+    assert_eq!(
+        s.get("/api/me", Some("garbage")).await,
+        (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            json!({"error": "internal server error"})
+        )
+    );
+    // Well-formed but forged tokens are still plainly refused.
+    let claims = b64(&jwt_claims(&token));
+    let none = format!("{}.{claims}", b64(&json!({"alg": "none"})));
+    assert_eq!(
+        s.get("/api/me", Some(&none)).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    let foreign = mint(&jwt_claims(&token), "other");
+    assert_eq!(
+        s.get("/api/me", Some(&foreign)).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(s.get("/api/me", None).await.0, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn stack_traces_adds_a_backtrace_with_source_paths_to_error_answers() {
+    let s = setup(&[Defect::StackTraces]).await;
+    let (status, body) = s.get("/api/me", None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(body["error"], "unauthorized");
+    let trace = body["trace"].as_str().unwrap();
+    assert!(
+        trace.contains("panicked at") && trace.contains("src/") && trace.contains(".rs:"),
+        "{trace}"
+    );
+    let (status, body) = s.post("/api/login", None, json!({})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body["trace"].is_string());
+    assert_eq!(
+        s.get("/healthz", None).await,
+        (StatusCode::OK, json!({"status": "ok"}))
+    );
+}
+
+#[tokio::test]
+async fn no_access_token_cache_fetches_a_token_for_every_operation() {
+    let (s, token) = phone_setup(&[Defect::NoAccessTokenCache]).await;
+    for _ in 0..3 {
+        assert_eq!(
+            s.post("/api/phone", Some(&token), json!({"code": "p"}))
+                .await
+                .0,
+            StatusCode::OK
+        );
+    }
+    assert_eq!(s.calls("/cgi-bin/token").await.len(), 3);
+}
+
+#[tokio::test]
+async fn no_token_refresh_answers_502_when_wechat_refuses_the_cached_token() {
+    let s = setup(&[Defect::NoTokenRefresh]).await;
+    mount_access_token(&s.wechat, "AT-1").await;
+    Mock::given(path("/wxa/business/getuserphonenumber"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"errcode": 40001, "errmsg": "invalid credential"})),
+        )
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&s.wechat)
+        .await;
+    mount_phone(&s.wechat, "AT-1").await;
+    let token = s.login_as("c", OPENID, SESSION_KEY).await;
+    assert_eq!(
+        s.post("/api/phone", Some(&token), json!({"code": "p"}))
+            .await
+            .0,
+        StatusCode::BAD_GATEWAY
+    );
+    assert_eq!(s.calls("/cgi-bin/token").await.len(), 1);
+    assert_eq!(s.calls("/wxa/business/getuserphonenumber").await.len(), 1);
+}
+
+#[tokio::test]
+async fn expose_access_token_echoes_the_access_token_in_the_phone_answer() {
+    let (s, token) = phone_setup(&[Defect::ExposeAccessToken]).await;
+    let (_, body) = s
+        .post("/api/phone", Some(&token), json!({"code": "p"}))
+        .await;
+    assert_eq!(body["access_token"], "AT-1");
+    assert_eq!(body["countryCode"], "86");
+}
+
+#[tokio::test]
+async fn no_watermark_check_accepts_data_for_another_appid() {
+    let s = setup(&[Defect::NoWatermarkCheck]).await;
+    let token = s.login_as("c", OPENID, SESSION_KEY).await;
+    let (data, iv) = encrypt(SESSION_KEY, &user_info("Alice", "wx0000000000000000"));
+    let (status, body) = s
+        .post(
+            "/api/user-info",
+            Some(&token),
+            json!({"encryptedData": data, "iv": iv}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["data"]["watermark"]["appid"], "wx0000000000000000");
+}
+
+#[tokio::test]
+async fn crash_on_bad_data_answers_500_to_a_bad_iv_or_garbled_plaintext_but_not_to_a_stale_key() {
+    let s = setup(&[Defect::CrashOnBadData]).await;
+    let old_key = STANDARD.encode([3u8; 16]);
+    s.login_as("c1", OPENID, &old_key).await;
+    let token = s.login_as("c2", OPENID, SESSION_KEY).await;
+    let crashed = (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        json!({"error": "internal server error"}),
+    );
+    let short_iv = json!({"encryptedData": VECTOR_DATA, "iv": STANDARD.encode([1u8; 15])});
+    assert_eq!(
+        s.post("/api/user-info", Some(&token), short_iv).await,
+        crashed
+    );
+    let mut garbled = STANDARD.decode(VECTOR_DATA).unwrap();
+    garbled[0] ^= 0x80;
+    let garbled = json!({"encryptedData": STANDARD.encode(garbled), "iv": VECTOR_IV});
+    assert_eq!(
+        s.post("/api/user-info", Some(&token), garbled).await,
+        crashed
+    );
+    let (data, iv) = encrypt(&old_key, &user_info("Alice", APPID));
+    let stale = json!({"encryptedData": data, "iv": iv});
+    assert_eq!(
+        s.post("/api/user-info", Some(&token), stale).await.0,
+        StatusCode::BAD_REQUEST
+    );
+}
+
+#[tokio::test]
+async fn fallback_old_session_key_accepts_data_under_an_earlier_key() {
+    let s = setup(&[Defect::FallbackOldSessionKey]).await;
+    let old_key = STANDARD.encode([3u8; 16]);
+    s.login_as("c1", OPENID, &old_key).await;
+    let token = s.login_as("c2", OPENID, SESSION_KEY).await;
+    let (data, iv) = encrypt(&old_key, &user_info("Alice", APPID));
+    let (status, body) = s
+        .post(
+            "/api/user-info",
+            Some(&token),
+            json!({"encryptedData": data, "iv": iv}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["data"]["nickName"], "Alice");
+}
+
+#[tokio::test]
+async fn truncate_nickname_cuts_names_to_twenty_characters() {
+    let s = setup(&[Defect::TruncateNickname]).await;
+    let token = s.login_as("c", OPENID, SESSION_KEY).await;
+    let long = "名前が長いユーザーさんのニックネームです本当に長い";
+    let (data, iv) = encrypt(SESSION_KEY, &user_info(long, APPID));
+    let (_, body) = s
+        .post(
+            "/api/user-info",
+            Some(&token),
+            json!({"encryptedData": data, "iv": iv}),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["nickName"],
+        long.chars().take(20).collect::<String>()
+    );
+}
+
+#[tokio::test]
+async fn urlsafe_base64_cannot_read_the_official_vector() {
+    let s = setup(&[Defect::UrlsafeBase64]).await;
+    let token = s.login_as("c", OPENID, SESSION_KEY).await;
+    let body = json!({"encryptedData": VECTOR_DATA, "iv": VECTOR_IV});
+    assert_eq!(
+        s.post("/api/user-info", Some(&token), body).await.0,
+        StatusCode::BAD_REQUEST
+    );
+}
+
+#[tokio::test]
+async fn phone_countrycode_number_fails_on_the_string_wechat_really_sends() {
+    let (s, token) = phone_setup(&[Defect::PhoneCountrycodeNumber]).await;
+    assert_eq!(
+        s.post("/api/phone", Some(&token), json!({"code": "p"}))
+            .await
+            .0,
+        StatusCode::BAD_GATEWAY
+    );
+    Mock::given(path("/wxa/business/getuserphonenumber"))
+        .and(query_param("access_token", "AT-1"))
+        .and(wiremock::matchers::body_json(json!({"code": "numeric"})))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "errcode": 0, "errmsg": "ok",
+            "phone_info": {"phoneNumber": "13800138000", "purePhoneNumber": "13800138000", "countryCode": 86}
+        })))
+        .with_priority(1)
+        .mount(&s.wechat)
+        .await;
+    let (status, body) = s
+        .post("/api/phone", Some(&token), json!({"code": "numeric"}))
+        .await;
+    assert_eq!(
+        (status, body["countryCode"].clone()),
+        (StatusCode::OK, json!(86))
+    );
+}
+
+#[tokio::test]
+async fn wedge_on_upstream_reset_answers_500_to_everything_after_one_reset() {
+    let base = flaky_wechat(1, json!({"session_key": SESSION_KEY, "openid": OPENID})).await;
+    let mut config = Config::new(base, APPID, SECRET);
+    config.defects.insert(Defect::WedgeOnUpstreamReset);
+    let backend = start(config).await.unwrap();
+    let client = reqwest::Client::new();
+    let login = || {
+        client
+            .post(format!("{}/api/login", backend.base_url()))
+            .json(&json!({"code": "x"}))
+            .timeout(Duration::from_secs(5))
+            .send()
+    };
+    assert_eq!(
+        read(login().await.unwrap()).await.0,
+        StatusCode::BAD_GATEWAY
+    );
+    assert_eq!(
+        read(login().await.unwrap()).await.0,
+        StatusCode::INTERNAL_SERVER_ERROR
+    );
+    let me = client
+        .get(format!("{}/api/me", backend.base_url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(read(me).await.0, StatusCode::INTERNAL_SERVER_ERROR);
+    let health = client
+        .get(format!("{}/healthz", backend.base_url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(read(health).await.0, StatusCode::OK);
+}
