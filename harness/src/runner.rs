@@ -50,6 +50,8 @@ pub struct FakeInfo {
 /// A backend started by a launcher: its URL and whatever keeps it alive (dropped at the end).
 pub struct LaunchedBackend {
     pub base_url: String,
+    /// The JWT signing secret the launched backend really uses (overrides `[jwt] secret`).
+    pub jwt_secret: Option<String>,
     pub guard: Box<dyn Any + Send>,
 }
 
@@ -61,7 +63,7 @@ pub type Launcher =
 
 /// Runs the catalogue against the backend the profile describes (or the launcher starts).
 pub async fn run(
-    profile: Profile,
+    mut profile: Profile,
     options: RunOptions,
     launcher: Option<Launcher>,
     reporters: &mut [&mut dyn Reporter],
@@ -125,6 +127,9 @@ pub async fn run(
     let backend_url = match launcher {
         Some(launch) => {
             let launched = launch(info.clone()).await?;
+            if let Some(secret) = launched.jwt_secret {
+                profile.jwt.secret = Some(secret);
+            }
             _guard = Some(launched.guard);
             launched.base_url
         }

@@ -1,8 +1,395 @@
-//! Stub: this case family is being written.
+//! login.*: the code exchange. A fresh code gives a token after exactly one correct
+//! jscode2session call; every WeChat error and upstream failure gives no token and the right kind
+//! of error answer; no secret ever reaches the client.
 
-use super::Case;
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+use super::{Case, CaseFuture, Outcome, Severity};
+use crate::context::{Ctx, LoginResult};
+use crate::error::CaseError;
+use crate::exchange::{truncate, Evidence, Request};
+
+const JSCODE2SESSION: &str = "/sns/jscode2session";
 
 /// The cases of this family, in catalogue order.
 pub fn cases() -> Vec<Case> {
-    Vec::new()
+    vec![
+        Case::new("login.happy", Severity::Must, "a fresh code gives a token after exactly one jscode2session call with the right appid, secret, js_code and grant_type", happy),
+        Case::new("login.returning-user", Severity::Must, "the same WeChat user logging in again is the same user", returning_user),
+        Case::new("login.distinct-users", Severity::Must, "two WeChat users get two identities, and each token keeps its own", distinct_users),
+        Case::new("login.invalid-code", Severity::Must, "an invalid code (40029) gives no token and a 4xx", invalid_code),
+        Case::new("login.code-reused", Severity::Must, "a reused code (40163) gives no token and a 4xx", code_reused),
+        Case::new("login.wechat-busy", Severity::Must, "WeChat busy (-1) gives no token and an error answer", wechat_busy),
+        Case::new("login.rate-limited", Severity::Should, "WeChat rate limiting (45011) gives no token and an error answer", rate_limited),
+        Case::new("login.high-risk", Severity::Must, "a high-risk user (40226) gives no token and a 4xx, never a 5xx", high_risk),
+        Case::new("login.upstream-timeout", Severity::Should, "when WeChat hangs, the backend answers an error within the profile's bound", upstream_timeout),
+        Case::new("login.upstream-garbage", Severity::Must, "an HTML 502, a garbage body or an empty body from WeChat gives an error and no token", upstream_garbage),
+        Case::new("login.missing-code", Severity::Must, "a login without a code gives a 4xx and no call to WeChat", missing_code),
+        Case::new("login.no-secret-leak", Severity::Must, "no appsecret or session_key in any client-visible answer (bodies, headers, JWT payloads)", no_secret_leak),
+    ]
+}
+
+fn happy(ctx: &mut Ctx) -> CaseFuture<'_> {
+    Box::pin(async move {
+        let user = ctx.new_user(json!({})).await?;
+        let code = ctx.fake.login_code(&user.openid).await?;
+        let login = ctx.login(Some(&code)).await?;
+        if !login.succeeded(ctx) {
+            return Ok(Outcome::failed(format!(
+                "a fresh code gave no token: {}",
+                answer(&login)
+            )));
+        }
+        let calls = ctx.journal_since_case(Some(JSCODE2SESSION)).await?;
+        if calls.len() != 1 {
+            return Ok(Outcome::failed(format!(
+                "expected exactly one jscode2session call, WeChat saw {}",
+                calls.len()
+            )));
+        }
+        let call = &calls[0];
+        let mut wrong = vec![];
+        let expect = [
+            ("appid", ctx.fake.appid().to_string()),
+            ("secret", ctx.fake.secret().to_string()),
+            ("js_code", code.clone()),
+            ("grant_type", "authorization_code".to_string()),
+        ];
+        for (name, want) in &expect {
+            match call.query_param(name) {
+                Some(got) if got == *want => {}
+                Some(_) => wrong.push(format!("{name} has the wrong value")),
+                None => wrong.push(format!("{name} is missing")),
+            }
+        }
+        if !call.method.is_empty() && !call.method.eq_ignore_ascii_case("GET") {
+            wrong.push(format!("method is {} (WeChat expects GET)", call.method));
+        }
+        if wrong.is_empty() {
+            Ok(Outcome::Passed)
+        } else {
+            Ok(Outcome::failed(format!(
+                "the jscode2session call was wrong: {}",
+                wrong.join(", ")
+            )))
+        }
+    })
+}
+
+fn returning_user(ctx: &mut Ctx) -> CaseFuture<'_> {
+    Box::pin(async move {
+        if ctx.profile.protected.identity_pointer.is_none() {
+            return Ok(Outcome::skipped(
+                "the profile has no protected.identity_pointer",
+            ));
+        }
+        let user = ctx.new_user(json!({})).await?;
+        let first = ctx.session_for(user.clone()).await?;
+        let second = ctx.session_for(user).await?;
+        let a = identity(ctx, &first.token).await?;
+        let b = identity(ctx, &second.token).await?;
+        match (a, b) {
+            (Some(a), Some(b)) if a == b => Ok(Outcome::Passed),
+            (Some(_), Some(_)) => Ok(Outcome::failed(
+                "the same WeChat user logged in twice and got two different identities",
+            )),
+            _ => Ok(Outcome::failed(
+                "the protected answer has no identity at the profile's identity_pointer",
+            )),
+        }
+    })
+}
+
+fn distinct_users(ctx: &mut Ctx) -> CaseFuture<'_> {
+    Box::pin(async move {
+        if ctx.profile.protected.identity_pointer.is_none() {
+            return Ok(Outcome::skipped(
+                "the profile has no protected.identity_pointer",
+            ));
+        }
+        let first = ctx.fresh_session().await?;
+        let second = ctx.fresh_session().await?;
+        // Ask for the first user after the second logged in: a "current user" kept globally shows here.
+        let a = identity(ctx, &first.token).await?;
+        let b = identity(ctx, &second.token).await?;
+        match (a, b) {
+            (Some(a), Some(b)) if a != b => Ok(Outcome::Passed),
+            (Some(_), Some(_)) => Ok(Outcome::failed(
+                "two different WeChat users got the same identity (the first user's token answered as the second user)",
+            )),
+            _ => Ok(Outcome::failed("the protected answer has no identity at the profile's identity_pointer")),
+        }
+    })
+}
+
+/// The identity behind a token (None: accepted but no identity; an error if not accepted).
+async fn identity(ctx: &mut Ctx, token: &str) -> Result<Option<String>, CaseError> {
+    let r = ctx.protected(Some(token)).await?;
+    if !ctx.is_accepted(&r) {
+        return Err(CaseError::Other(format!(
+            "the protected call with a fresh valid token was refused (HTTP {}), so identities cannot be compared",
+            r.status
+        )));
+    }
+    Ok(ctx.identity_of(&r))
+}
+
+/// A fresh user's fresh code, with `fault` installed on jscode2session for that code only.
+async fn login_under_fault(ctx: &mut Ctx, fault: Value) -> Result<LoginResult, CaseError> {
+    let user = ctx.new_user(json!({})).await?;
+    let code = ctx.fake.login_code(&user.openid).await?;
+    let mut rule = json!({"path": JSCODE2SESSION, "js_code": code, "times": 1});
+    if let (Some(r), Value::Object(f)) = (rule.as_object_mut(), fault) {
+        r.extend(f);
+    }
+    ctx.fake.add_fault(rule).await?;
+    ctx.login(Some(&code)).await
+}
+
+fn answer(login: &LoginResult) -> String {
+    format!(
+        "HTTP {} {}",
+        login.response.status,
+        truncate(&login.response.body, 200)
+    )
+}
+
+/// No token and a client error (4xx or the profile's rejected signal); a 5xx fails.
+fn judge_client_error(ctx: &Ctx, login: &LoginResult, what: &str) -> Outcome {
+    if login.token.is_some() {
+        return Outcome::failed(format!("{what} still gave a token ({})", answer(login)));
+    }
+    if login.response.is_server_error() {
+        return Outcome::failed(format!(
+            "{what} gave a server error instead of a 4xx ({})",
+            answer(login)
+        ));
+    }
+    if !ctx.is_client_error(&login.response) {
+        return Outcome::failed(format!(
+            "{what} did not give a 4xx or the profile's rejected signal ({})",
+            answer(login)
+        ));
+    }
+    Outcome::Passed
+}
+
+/// No token and an answer that is not a success (5xx, 429 or any rejection is fine).
+fn judge_error(ctx: &Ctx, login: &LoginResult, what: &str) -> Outcome {
+    if login.token.is_some() {
+        return Outcome::failed(format!("{what} still gave a token ({})", answer(login)));
+    }
+    if ctx.is_accepted(&login.response) {
+        return Outcome::failed(format!(
+            "{what} was answered as a success ({})",
+            answer(login)
+        ));
+    }
+    Outcome::Passed
+}
+
+fn invalid_code(ctx: &mut Ctx) -> CaseFuture<'_> {
+    Box::pin(async move {
+        // A code WeChat never issued: the fake answers 40029 by itself, as WeChat does.
+        let bogus = format!("{:032x}", rand::Rng::gen::<u128>(&mut ctx.rng));
+        let login = ctx.login(Some(&bogus)).await?;
+        Ok(judge_client_error(ctx, &login, "an invalid code (40029)"))
+    })
+}
+
+fn code_reused(ctx: &mut Ctx) -> CaseFuture<'_> {
+    Box::pin(async move {
+        let user = ctx.new_user(json!({})).await?;
+        let code = ctx.fake.login_code(&user.openid).await?;
+        let first = ctx.login(Some(&code)).await?;
+        if !first.succeeded(ctx) {
+            return Err(CaseError::Other(format!(
+                "the first use of a fresh code gave no token ({})",
+                answer(&first)
+            )));
+        }
+        let again = ctx.login(Some(&code)).await?;
+        Ok(judge_client_error(ctx, &again, "a reused code (40163)"))
+    })
+}
+
+fn wechat_busy(ctx: &mut Ctx) -> CaseFuture<'_> {
+    Box::pin(async move {
+        let login = login_under_fault(ctx, json!({"errcode": -1})).await?;
+        Ok(judge_error(
+            ctx,
+            &login,
+            "WeChat answering -1 (system busy)",
+        ))
+    })
+}
+
+fn rate_limited(ctx: &mut Ctx) -> CaseFuture<'_> {
+    Box::pin(async move {
+        let login = login_under_fault(ctx, json!({"errcode": 45011})).await?;
+        Ok(judge_error(
+            ctx,
+            &login,
+            "WeChat answering 45011 (rate limited)",
+        ))
+    })
+}
+
+fn high_risk(ctx: &mut Ctx) -> CaseFuture<'_> {
+    Box::pin(async move {
+        let login = login_under_fault(ctx, json!({"errcode": 40226})).await?;
+        Ok(judge_client_error(ctx, &login, "a high-risk user (40226)"))
+    })
+}
+
+fn upstream_timeout(ctx: &mut Ctx) -> CaseFuture<'_> {
+    Box::pin(async move {
+        let bound = ctx.upstream_timeout();
+        // The fake holds the call longer than the bound (and lets go soon after, so nothing hangs).
+        let hold_ms = u64::try_from(bound.as_millis())
+            .unwrap_or(u64::MAX)
+            .saturating_add(2000);
+        // Scheduling slack on a loaded machine; the backend's own timeout must be within the bound.
+        let slack = Duration::from_millis(250);
+        let user = ctx.new_user(json!({})).await?;
+        let code = ctx.fake.login_code(&user.openid).await?;
+        ctx.fake
+            .add_fault(json!({"path": JSCODE2SESSION, "js_code": code, "times": 1, "fault": "timeout", "delay_ms": hold_ms}))
+            .await?;
+        let req = ctx.login_request(Some(&code)).timeout(bound + slack);
+        let started = Instant::now();
+        let x = ctx.exchange("login", req).await;
+        let elapsed = started.elapsed();
+        let Some(response) = x.response else {
+            return Ok(Outcome::failed(format!(
+                "no answer within {} s while WeChat hung ({})",
+                bound.as_secs_f64(),
+                x.error.unwrap_or_default()
+            )));
+        };
+        let token = ctx.token_of(&response);
+        let login = LoginResult {
+            code: Some(code),
+            response,
+            token,
+        };
+        if elapsed > bound + slack {
+            return Ok(Outcome::failed(format!(
+                "answered after {:.1} s, beyond the bound of {} s",
+                elapsed.as_secs_f64(),
+                bound.as_secs()
+            )));
+        }
+        Ok(judge_error(ctx, &login, "a WeChat call that hangs"))
+    })
+}
+
+fn upstream_garbage(ctx: &mut Ctx) -> CaseFuture<'_> {
+    Box::pin(async move {
+        let faults = [
+            (
+                "an HTML 502 gateway page",
+                json!({"fault": "http_status", "status": 502}),
+            ),
+            ("a non-JSON garbage body", json!({"fault": "garbage"})),
+            ("an empty body", json!({"fault": "empty"})),
+        ];
+        let mut failures = vec![];
+        for (what, fault) in faults {
+            let login = login_under_fault(ctx, fault).await?;
+            if let Outcome::Failed { reason, .. } =
+                judge_error(ctx, &login, &format!("WeChat answering {what}"))
+            {
+                failures.push(reason);
+            }
+        }
+        if failures.is_empty() {
+            Ok(Outcome::Passed)
+        } else {
+            Ok(Outcome::failed(failures.join("; ")))
+        }
+    })
+}
+
+fn missing_code(ctx: &mut Ctx) -> CaseFuture<'_> {
+    Box::pin(async move {
+        let login = ctx.login(None).await?;
+        let calls = ctx.journal_since_case(Some(JSCODE2SESSION)).await?;
+        let mut outcome = judge_client_error(ctx, &login, "a login without a code");
+        if !calls.is_empty() {
+            let why = format!(
+                "a login without a code still called jscode2session {} time(s)",
+                calls.len()
+            );
+            outcome = match outcome {
+                Outcome::Failed { reason, evidence } => Outcome::Failed {
+                    reason: format!("{reason}; {why}"),
+                    evidence,
+                },
+                _ => Outcome::failed(why),
+            };
+        }
+        Ok(outcome)
+    })
+}
+
+fn no_secret_leak(ctx: &mut Ctx) -> CaseFuture<'_> {
+    Box::pin(async move {
+        // Make sure the run has at least one full login and protected call to look at.
+        let session = ctx.fresh_session().await?;
+        ctx.protected(Some(&session.token)).await?;
+        let mut secrets = vec![(ctx.fake.secret().to_string(), "appsecret".to_string())];
+        for e in ctx.journal_whole_run(Some(JSCODE2SESSION)).await? {
+            if let Some(Value::String(k)) = e
+                .response_json()
+                .as_ref()
+                .and_then(|j| j.get("session_key"))
+            {
+                secrets.push((k.clone(), "session_key".to_string()));
+            }
+        }
+        let seen: Vec<_> = ctx.seen().cloned().collect();
+        match crate::inspect::find_leak(&seen, &secrets) {
+            None => Ok(Outcome::Passed),
+            Some(leak) => {
+                let outcome = Outcome::failed(format!(
+                    "a {} is visible to the client in the {}",
+                    leak.label, leak.place
+                ));
+                Ok(outcome.with_evidence(Evidence::note(format!(
+                    "scanned {} answers for the appsecret and {} session_key(s)",
+                    seen.len(),
+                    secrets.len() - 1
+                ))))
+            }
+        }
+    })
+}
+
+/// A request with a body the backend cannot parse, for robustness checks.
+pub(crate) fn broken_login_requests(ctx: &Ctx) -> Vec<(String, Request)> {
+    let l = &ctx.profile.login;
+    let path = l.path.clone();
+    let field = ctx
+        .profile
+        .login_code_field()
+        .unwrap_or_else(|| "code".into());
+    let huge = "x".repeat(8 * 1024);
+    vec![
+        (
+            "bad JSON".into(),
+            Request::new(&l.method, &path).raw("application/json", "{\"code\": "),
+        ),
+        (
+            "wrong type".into(),
+            Request::new(&l.method, &path).json(json!({ field.clone(): {"nested": [1, 2]} })),
+        ),
+        ("huge code".into(), ctx.login_request(Some(&huge))),
+        (
+            "array body".into(),
+            Request::new(&l.method, &path).json(json!([1, 2, 3])),
+        ),
+    ]
 }

@@ -1,8 +1,111 @@
-//! Stub: this case family is being written.
+//! robust.*: run-level checks, last in the catalogue because they look back over every answer
+//! of the run: no stack trace or internal path in any error answer, and a backend that still
+//! logs users in after WeChat reset a connection, sent garbage and said "busy".
 
-use super::Case;
+use serde_json::json;
+
+use super::login::broken_login_requests;
+use super::{Case, CaseFuture, Outcome, Severity};
+use crate::context::Ctx;
+use crate::exchange::{truncate, Evidence};
 
 /// The cases of this family, in catalogue order.
 pub fn cases() -> Vec<Case> {
-    Vec::new()
+    vec![
+        Case::new("robust.no-stack-trace", Severity::Must, "no stack trace or internal path in any error answer", no_stack_trace),
+        Case::new("robust.survives", Severity::Must, "after a connection reset, garbage and -1 from WeChat, a normal login and protected call still work", survives),
+    ]
+}
+
+fn no_stack_trace(ctx: &mut Ctx) -> CaseFuture<'_> {
+    Box::pin(async move {
+        for (what, req) in broken_login_requests(ctx) {
+            // A transport error here is judged by robust.survives, not as a trace.
+            let _ = ctx
+                .exchange(&format!("malformed login ({what})"), req)
+                .await;
+        }
+        ctx.exchange(
+            "protected call with a garbage token",
+            ctx.apply_token(ctx.protected_request(None), "not-a-token"),
+        )
+        .await;
+        let mut scanned = 0usize;
+        let mut found = None;
+        for x in ctx.seen() {
+            let Some(r) = &x.response else { continue };
+            let is_error = r.status >= 400 || ctx.is_rejected(r);
+            if !is_error {
+                continue;
+            }
+            scanned += 1;
+            let texts =
+                std::iter::once(r.body.clone()).chain(r.headers.iter().map(|(_, v)| v.clone()));
+            if let Some(marker) = texts
+                .filter_map(|t| crate::inspect::stack_trace_marker(&t))
+                .next()
+            {
+                found = Some((marker, x.clone()));
+                break;
+            }
+        }
+        match found {
+            None if scanned == 0 => Ok(Outcome::errored(
+                "no error answer was seen during the run, so nothing could be checked",
+            )),
+            None => Ok(Outcome::Passed),
+            Some((marker, x)) => Ok(Outcome::failed(format!(
+                "an error answer to {} {} {} shows `{}`",
+                x.label,
+                x.method,
+                x.url,
+                truncate(&marker, 80)
+            ))
+            .with_evidence(Evidence::Exchange(x))),
+        }
+    })
+}
+
+fn survives(ctx: &mut Ctx) -> CaseFuture<'_> {
+    Box::pin(async move {
+        for fault in [
+            json!({"fault": "reset"}),
+            json!({"fault": "garbage"}),
+            json!({"errcode": -1}),
+        ] {
+            let user = ctx.new_user(json!({})).await?;
+            let code = ctx.fake.login_code(&user.openid).await?;
+            let mut rule = json!({"path": "/sns/jscode2session", "js_code": code, "times": 1});
+            if let (Some(r), Some(f)) = (rule.as_object_mut(), fault.as_object()) {
+                r.extend(f.clone());
+            }
+            ctx.fake.add_fault(rule).await?;
+            // Only the aftermath is judged: these answers may be any error.
+            let _ = ctx
+                .exchange(
+                    "login while WeChat misbehaves",
+                    ctx.login_request(Some(&code)),
+                )
+                .await;
+        }
+        let user = ctx.new_user(json!({})).await?;
+        let login = ctx.login_as(&user.openid).await?;
+        let Some(token) = login.token.clone().filter(|_| login.succeeded(ctx)) else {
+            return Ok(Outcome::failed(format!(
+                "a normal login failed after WeChat's trouble: HTTP {} {}",
+                login.response.status,
+                truncate(&login.response.body, 200)
+            )));
+        };
+        let r = ctx.protected(Some(&token)).await?;
+        if ctx.is_accepted(&r) {
+            Ok(Outcome::Passed)
+        } else {
+            Ok(Outcome::failed(format!(
+                "a protected call with a fresh token failed after WeChat's trouble: HTTP {} {}",
+                r.status,
+                truncate(&r.body, 200)
+            )))
+        }
+    })
 }
