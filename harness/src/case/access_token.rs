@@ -4,6 +4,7 @@
 
 use serde_json::{json, Value};
 
+use super::crypto::phone_session;
 use super::token::{access_tokens_of_run, redacted};
 use super::{Case, CaseFuture, Outcome, Severity};
 use crate::context::{Ctx, Session};
@@ -173,7 +174,11 @@ fn not_exposed(ctx: &mut Ctx) -> CaseFuture<'_> {
         }
         // Make the backend use its access token now, so the check does not depend on which
         // cases ran before (the run-level scan below covers those too).
-        let session = ctx.fresh_session().await?;
+        let session = if ctx.profile.phone.is_some() {
+            phone_session(ctx).await?.0
+        } else {
+            ctx.fresh_session().await?
+        };
         for i in 0..ctx.access_token_operation_count() {
             ctx.access_token_operation(i, &session.token).await?;
         }

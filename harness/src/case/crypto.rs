@@ -379,6 +379,19 @@ fn stale_session_key(ctx: &mut Ctx) -> CaseFuture<'_> {
     })
 }
 
+/// A logged-in user with a random mainland phone number (the fake's default users have none).
+pub(crate) async fn phone_session(ctx: &mut Ctx) -> Result<(Session, String), CaseError> {
+    let number = format!(
+        "1{}{:09}",
+        ctx.rng.gen_range(3..=9),
+        ctx.rng.gen_range(0..1_000_000_000u32)
+    );
+    let user = ctx
+        .new_user(json!({"phoneNumber": number, "countryCode": "86"}))
+        .await?;
+    Ok((ctx.session_for(user).await?, number))
+}
+
 fn phone_number(ctx: &mut Ctx) -> CaseFuture<'_> {
     Box::pin(async move {
         if ctx.profile.phone.is_none() {
@@ -386,15 +399,7 @@ fn phone_number(ctx: &mut Ctx) -> CaseFuture<'_> {
                 "the profile has no [phone] endpoint that resolves a getPhoneNumber code",
             ));
         }
-        let number = format!(
-            "1{}{:09}",
-            ctx.rng.gen_range(3..=9),
-            ctx.rng.gen_range(0..1_000_000_000u32)
-        );
-        let user = ctx
-            .new_user(json!({"phoneNumber": number, "countryCode": "86"}))
-            .await?;
-        let session = ctx.session_for(user).await?;
+        let (session, number) = phone_session(ctx).await?;
         let code = ctx.fake.phone_code(&session.user.openid).await?;
         let r = ctx
             .phone(&session.token, &code)
