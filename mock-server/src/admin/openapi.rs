@@ -169,9 +169,12 @@ pub fn route_table() -> Vec<Route> {
         route("POST", "/apps", "Create an app, or replace its secret.")
             .body(app.clone())
             .answers(200, to_json(&AppView { appid: DEMO_APPID.into(), secret: "demo-secret".into() })),
+        route("GET", "/apps", "Every appid.").answers(200, json!({"apps": [DEMO_APPID]})),
         route("POST", "/users", "Create a user (openid generated in WeChat's format when absent), or replace its profile.")
             .body(example_user_request())
             .answers(200, example_user()),
+        route("GET", "/apps/{appid}/users", "Every user of an app, sorted by openid, with current session_keys.")
+            .answers(200, json!({"users": [example_user()]})),
         route("GET", "/apps/{appid}/users/{openid}", "A user with its current session_key.")
             .answers(200, example_user()),
         route("POST", "/login", "What wx.login gives the user: a fresh js_code (may rotate the session_key per policy).")

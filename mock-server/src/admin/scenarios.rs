@@ -7,7 +7,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use super::{AdminError, AdminJson};
-use crate::error::EngineError;
 use crate::fault::{Effect, FaultSpec, Scenario, JSCODE2SESSION};
 use crate::state::AppState;
 
@@ -119,10 +118,7 @@ fn apply(
                     "{name} needs \"openid\": whose session_key to rotate"
                 ))
             })?;
-            state
-                .engine
-                .rotate_session_key(appid, openid)
-                .map_err(engine_error)?;
+            state.engine.rotate_session_key(appid, openid)?;
             Ok(json!({ "rotated_session_key": { "appid": appid, "openid": openid } }))
         }
         Effect::ExpireAccessTokens => {
@@ -133,17 +129,5 @@ fn apply(
             state.engine.supersede_access_tokens(appid);
             Ok(json!({ "superseded_access_tokens": appid }))
         }
-    }
-}
-
-fn engine_error(err: EngineError) -> AdminError {
-    match err {
-        EngineError::UnknownApp { .. } | EngineError::UnknownUser { .. } => {
-            AdminError::not_found(err.to_string())
-        }
-        EngineError::NoSessionKey { .. } | EngineError::NoPhoneNumber { .. } => {
-            AdminError::conflict(err.to_string())
-        }
-        EngineError::Invalid { .. } => AdminError::bad_request(err.to_string()),
     }
 }
