@@ -91,6 +91,14 @@ pub async fn start_on(config: Config, listener: TcpListener) -> RunningBackend {
         .local_addr()
         .expect("bound listener has an address");
     let jwt_secret = token::signing_key(&config).to_owned();
+    if config.wechat_base_url.starts_with("https://") {
+        // The workspace builds reqwest without TLS: this backend is meant to face the wxmock
+        // fake over plain http. Say so at once rather than with a 502 on the first login.
+        tracing::warn!(
+            url = %config.wechat_base_url,
+            "this build has no TLS support: https upstreams are unreachable, use a plain-http fake or proxy"
+        );
+    }
     if !config.defects.is_empty() {
         let names: Vec<&str> = config.defects.iter().map(|d| d.name()).collect();
         tracing::warn!(defects = ?names, "reference backend running with defects switched on");
