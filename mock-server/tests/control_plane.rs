@@ -671,3 +671,12 @@ async fn resetting_an_unknown_app_is_404_and_changes_nothing() {
         .contains("wxnobody"));
     assert_eq!(fake.faults("").await.len(), 1);
 }
+
+#[tokio::test]
+async fn a_fault_can_target_a_path_the_fake_does_not_serve() {
+    let fake = fake();
+    assert_eq!(fake.get("/wxa/getpaidunionid").await.errcode(), 40066);
+    fake.fault(json!({"path": "/wxa/getpaidunionid", "errcode": 89300}))
+        .await;
+    assert_eq!(fake.get("/wxa/getpaidunionid").await.errcode(), 89300);
+}
