@@ -238,7 +238,7 @@ fn roundtrip_property(ctx: &mut Ctx) -> CaseFuture<'_> {
                 failures.push(format!(
                     "{sample} was refused: {}; plaintext {}",
                     describe(&r),
-                    data.plaintext
+                    truncate(&data.plaintext, 300)
                 ));
             } else {
                 let diff = differences(&data.plaintext, ctx.user_info_result(&r));
