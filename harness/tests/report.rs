@@ -1,0 +1,291 @@
+//! Reports pinned with golden files (durations, ports, rids and dates redacted): a hand-built run
+//! that has every status, evidence kind and characters that need escaping, and a real run
+//! against a stand-in backend. `UPDATE_GOLDEN=1 cargo test -p wxmock-harness --test report`
+//! rewrites the files after an intended change.
+
+use std::path::PathBuf;
+
+use serde_json::json;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+use wxmock_harness::case::{Outcome, Severity};
+use wxmock_harness::exchange::{Evidence, Exchange, Response};
+use wxmock_harness::profile::Profile;
+use wxmock_harness::report::terminal::TerminalReporter;
+use wxmock_harness::report::{
+    html, json as json_report, junit, CaseReport, Event, Reporter, RunReport, Summary,
+};
+use wxmock_harness::runner::{run, RunOptions};
+
+/// Replaces what changes from run to run: ports, durations, rids, dates.
+fn redact(text: &str) -> String {
+    let mut out = replace_after(text, "127.0.0.1:", |c| c.is_ascii_digit(), "PORT");
+    out = replace_after(&out, "\"duration_ms\": ", |c| c.is_ascii_digit(), "0");
+    out = replace_after(&out, "time=\"", |c| c != '"', "0");
+    out = replace_after(&out, "rid: ", |c| c.is_ascii_hexdigit() || c == '-', "RID");
+    out = replace_after(&out, "<td class=\"ms\">", |c| c.is_ascii_digit(), "0");
+    out = replace_after(&out, "<span>", |c| c.is_ascii_digit(), "0");
+    out = replace_before(&out, " s, seed", |c| c.is_ascii_digit() || c == '.', "0");
+    replace_before(&out, " ms", |c| c.is_ascii_digit(), "0")
+}
+
+fn replace_after(text: &str, marker: &str, keep: impl Fn(char) -> bool, with: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find(marker) {
+        out.push_str(&rest[..i + marker.len()]);
+        rest = &rest[i + marker.len()..];
+        let end = rest.find(|c: char| !keep(c)).unwrap_or(rest.len());
+        if end > 0 {
+            out.push_str(with);
+        }
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+fn replace_before(text: &str, marker: &str, keep: impl Fn(char) -> bool, with: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find(marker) {
+        let head = &rest[..i];
+        let start = head.rfind(|c: char| !keep(c)).map_or(0, |j| {
+            j + head[j..].chars().next().map_or(1, char::len_utf8)
+        });
+        out.push_str(&head[..start]);
+        if start < i {
+            out.push_str(with);
+        }
+        out.push_str(marker);
+        rest = &rest[i + marker.len()..];
+    }
+    out.push_str(rest);
+    out
+}
+
+fn golden(name: &str, actual: &str) {
+    let file = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden")
+        .join(name);
+    let actual = redact(actual);
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&file, &actual).expect("write golden");
+        return;
+    }
+    let expected = std::fs::read_to_string(&file)
+        .unwrap_or_else(|_| panic!("{} is missing: run with UPDATE_GOLDEN=1", file.display()));
+    assert_eq!(
+        expected, actual,
+        "{name} drifted (UPDATE_GOLDEN=1 rewrites it after an intended change)"
+    );
+}
+
+fn exchange() -> Exchange {
+    Exchange {
+        label: "login".into(),
+        method: "POST".into(),
+        url: "http://127.0.0.1:40123/api/login".into(),
+        request_headers: vec![],
+        request_body: Some("{\"code\":\"0a1b\"}".into()),
+        response: Some(Response {
+            status: 500,
+            headers: vec![("content-type".into(), "text/html".into())],
+            body: "<h1>Internal Server Error</h1><script>alert('x')</script> & more".into(),
+            json: None,
+        }),
+        error: None,
+        duration_ms: 12,
+    }
+}
+
+fn hand_built() -> RunReport {
+    let failed = Outcome::failed("an invalid code (40029) gave a server error instead of a 4xx (HTTP 500 <h1>…)")
+        .with_evidence(Evidence::Exchange(exchange()))
+        .with_evidence(Evidence::Journal {
+            entry: json!({"id": 7, "method": "GET", "path": "/sns/jscode2session", "status": 200,
+                "response_body": "{\"errcode\":40029,\"errmsg\":\"invalid code, rid: 6655aa00-1234abcd-0badf00d\"}"}),
+        });
+    let errored =
+        Outcome::errored("the fake's control API failed on POST /__admin/encrypt: HTTP 404");
+    let expected = Outcome::failed("unsigned alg:none tokens were not rejected");
+    let cases = vec![
+        CaseReport::new(
+            "login.happy",
+            Severity::Must,
+            "a fresh code gives a token",
+            &Outcome::Passed,
+            3,
+            false,
+        ),
+        CaseReport::new(
+            "login.invalid-code",
+            Severity::Must,
+            "an invalid code gives no token and a 4xx",
+            &failed,
+            1520,
+            false,
+        ),
+        CaseReport::new(
+            "login.rate-limited",
+            Severity::Should,
+            "45011 gives an error",
+            &Outcome::skipped("the profile has no <login>"),
+            0,
+            false,
+        ),
+        CaseReport::new(
+            "token.alg-none",
+            Severity::Must,
+            "alg:none is rejected",
+            &expected,
+            4,
+            true,
+        ),
+        CaseReport::new(
+            "token.missing",
+            Severity::Must,
+            "no token is rejected",
+            &Outcome::Passed,
+            2,
+            true,
+        ),
+        CaseReport::new(
+            "data.user-info",
+            Severity::Must,
+            "user info decrypts",
+            &errored,
+            1,
+            false,
+        ),
+    ];
+    RunReport {
+        wxmock: "0.1.0".into(),
+        seed: 42,
+        profile: "golden <profile>".into(),
+        backend_url: "http://127.0.0.1:40123".into(),
+        summary: Summary::of(&cases, 1600),
+        cases,
+        warnings: vec!["expected-failures entry `no.such` matches no case".into()],
+        backend_output: Some("listening on http://127.0.0.1:40123\n".into()),
+    }
+}
+
+fn terminal_text(report: &RunReport) -> String {
+    let mut t = TerminalReporter::new(Vec::new());
+    let total = report.cases.len();
+    t.on_event(&Event::RunStarted {
+        seed: report.seed,
+        profile: &report.profile,
+        backend_url: &report.backend_url,
+        fake_url: "http://127.0.0.1:40999",
+        total,
+    });
+    for (index, case) in report.cases.iter().enumerate() {
+        t.on_event(&Event::CaseFinished { case, index, total });
+    }
+    t.on_event(&Event::RunFinished { report });
+    String::from_utf8(t.into_inner()).expect("utf-8")
+}
+
+#[test]
+fn the_hand_built_run_renders_as_pinned() {
+    let report = hand_built();
+    assert!(!report.summary.conforms);
+    assert_eq!(
+        report.summary.unexpected_failures,
+        vec![
+            "login.invalid-code".to_string(),
+            "data.user-info".to_string()
+        ]
+    );
+    assert_eq!(
+        report.summary.now_passing,
+        vec!["token.missing".to_string()]
+    );
+    golden("hand-built.json", &json_report::render(&report));
+    golden(
+        "hand-built.junit.xml",
+        &junit::render(&report).expect("junit"),
+    );
+    golden("hand-built.html", &html::render(&report));
+    golden("hand-built.terminal.txt", &terminal_text(&report));
+}
+
+#[test]
+fn the_html_report_is_self_contained_and_escaped() {
+    let page = html::render(&hand_built());
+    assert!(!page.contains("<script>"), "backend text is escaped");
+    assert!(page.contains("&lt;script&gt;"));
+    assert!(
+        !page.contains("src=\"http") && !page.contains("href=\"http") && !page.contains("<link"),
+        "no external assets"
+    );
+}
+
+#[test]
+fn the_json_report_has_the_documented_shape() {
+    let v: serde_json::Value =
+        serde_json::from_str(&json_report::render(&hand_built())).expect("json");
+    for key in ["wxmock", "seed", "profile", "summary", "cases"] {
+        assert!(v.get(key).is_some(), "{key}");
+    }
+    let case = &v["cases"][1];
+    for key in [
+        "id",
+        "status",
+        "severity",
+        "rule",
+        "reason",
+        "evidence",
+        "duration_ms",
+    ] {
+        assert!(case.get(key).is_some(), "{key}");
+    }
+    assert_eq!(case["status"], "failed");
+    assert_eq!(case["severity"], "MUST");
+    assert_eq!(case["evidence"][0]["kind"], "exchange");
+    assert_eq!(case["evidence"][1]["kind"], "journal");
+}
+
+#[tokio::test]
+async fn a_real_run_renders_as_pinned() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/api/login"))
+        .respond_with(ResponseTemplate::new(500).set_body_json(json!({"error": "boom"})))
+        .mount(&server)
+        .await;
+    let text = format!("name = \"stand-in\"\n[backend]\nbase_url = \"{}\"\n[login]\npath = \"/api/login\"\n[protected]\npath = \"/api/me\"\n", server.uri());
+    let profile = Profile::from_toml_str(&text, "stand-in.toml").expect("valid");
+    let options = RunOptions {
+        seed: Some(99),
+        only: vec!["login.missing-code".into(), "login.returning-user".into()],
+        ..RunOptions::default()
+    };
+    let mut terminal = TerminalReporter::new(Vec::new());
+    let mut report = run(profile, options, None, &mut [&mut terminal])
+        .await
+        .expect("run");
+    // wiremock adds a Date header: not ours to pin.
+    for case in &mut report.cases {
+        for e in &mut case.evidence {
+            if let Evidence::Exchange(x) = e {
+                if let Some(r) = x.response.as_mut() {
+                    r.headers.retain(|(k, _)| k != "date");
+                }
+            }
+        }
+    }
+    let live = String::from_utf8(terminal.into_inner()).expect("utf-8");
+    golden(
+        "stand-in.terminal.txt",
+        &replace_after(
+            &live,
+            "fake WeChat http://127.0.0.1:",
+            |c| c.is_ascii_digit(),
+            "PORT",
+        ),
+    );
+    golden("stand-in.json", &json_report::render(&report));
+}
