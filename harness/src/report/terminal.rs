@@ -41,7 +41,10 @@ impl<W: Write + Send> TerminalReporter<W> {
                 fake_url,
                 total,
             } => {
-                writeln!(self.out, "wxmock: profile {profile}, backend {backend_url}, fake WeChat {fake_url}")?;
+                writeln!(
+                    self.out,
+                    "wxmock: profile {profile}, backend {backend_url}, fake WeChat {fake_url}"
+                )?;
                 writeln!(
                     self.out,
                     "running {total} cases with seed {seed} (replay with --seed {seed})"
