@@ -101,3 +101,42 @@ impl ExpectedFailures {
         self.patterns.is_empty()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn globs_match_whole_ids() {
+        assert!(glob_match("token.*", "token.alg-none"));
+        assert!(glob_match("*.happy", "login.happy"));
+        assert!(glob_match("login.?appy", "login.happy"));
+        assert!(!glob_match("token", "token.alg-none"));
+        assert!(!glob_match("login.*", "robust.survives"));
+    }
+
+    #[test]
+    fn the_expected_failures_file_ignores_comments_and_blank_lines() {
+        let x = ExpectedFailures::parse(
+            "# header\n\n token.alg-none   # bug 12\ndata.*\n#login.happy\n",
+        );
+        assert!(x.contains("token.alg-none"));
+        assert!(x.contains("data.bad-iv"));
+        assert!(!x.contains("login.happy"));
+    }
+
+    #[test]
+    fn only_and_skip_accept_comma_separated_lists() {
+        let all = crate::case::catalogue();
+        let picked = select(
+            all,
+            &["login.happy,login.missing-code".into()],
+            &["login.missing-code".into()],
+        )
+        .expect("valid");
+        assert_eq!(
+            picked.iter().map(|c| c.id).collect::<Vec<_>>(),
+            vec!["login.happy"]
+        );
+    }
+}

@@ -388,3 +388,34 @@ async fn the_same_seed_sends_the_same_requests() {
     // The invalid code comes from the case's generator, seeded from the run's seed.
     assert_eq!(bodies[0], bodies[1]);
 }
+
+#[tokio::test]
+async fn a_leaked_appsecret_fails_no_secret_leak_and_is_redacted_in_the_report() {
+    const SECRET: &str = "leakyleakyleaky0123456789abcdef0";
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/api/login"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"token": TOKEN, "debug": {"appsecret": SECRET}})),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/me"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": 1})))
+        .mount(&server)
+        .await;
+    let p = profile(
+        &server.uri(),
+        &format!("[fake]\nappid = \"wxleaky0000000001\"\nsecret = \"{SECRET}\"\n"),
+    );
+    let report = run_only(p, &["login.no-secret-leak"]).await;
+    assert_eq!(status_of(&report, "login.no-secret-leak"), "failed");
+    let text = wxmock_harness::report::json::render(&report);
+    assert!(
+        !text.contains(SECRET),
+        "the secret is redacted from the report"
+    );
+    assert!(text.contains("<redacted appsecret>"), "{text}");
+}
