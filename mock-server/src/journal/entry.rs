@@ -3,7 +3,7 @@
 //! bodies as text), built only when someone reads the journal.
 
 use axum::body::Bytes;
-use axum::http::Method;
+use axum::http::{Method, Uri};
 use serde::{Deserialize, Serialize};
 
 /// `status` of an entry whose request got no HTTP answer: the connection is still held (a
@@ -61,8 +61,9 @@ pub(crate) struct Recorded {
     pub id: u64,
     pub time: i64,
     pub method: Method,
-    pub path: String,
-    pub query: Option<String>,
+    /// Path and query, kept as the request's own `Uri`: cloning it shares the buffer hyper
+    /// parsed, where copying path and query into strings would allocate twice per request.
+    pub uri: Uri,
     pub body: Bytes,
     pub status: u16,
     pub response_body: Bytes,
@@ -73,7 +74,7 @@ pub(crate) struct Recorded {
 impl Recorded {
     pub fn to_entry(&self) -> JournalEntry {
         let mut query = serde_json::Map::new();
-        if let Some(raw) = &self.query {
+        if let Some(raw) = self.uri.query() {
             for (key, value) in form_urlencoded::parse(raw.as_bytes()) {
                 query
                     .entry(key.into_owned())
@@ -84,7 +85,7 @@ impl Recorded {
             id: self.id,
             time: self.time,
             method: self.method.to_string(),
-            path: self.path.clone(),
+            path: self.uri.path().to_owned(),
             query,
             body: String::from_utf8_lossy(&self.body).into_owned(),
             status: self.status,

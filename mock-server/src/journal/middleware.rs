@@ -1,6 +1,6 @@
 //! Records every WeChat-API request on arrival and completes the entry with the answer.
 
-use axum::body::{to_bytes, Body, Bytes};
+use axum::body::{to_bytes, Body, Bytes, HttpBody};
 use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
@@ -24,18 +24,25 @@ pub struct Ticket(pub u64);
 /// on so the client still sees the connection drop.
 pub async fn middleware(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let (mut parts, body) = request.into_parts();
-    let Ok(body) = to_bytes(body, fault::MAX_BODY_BYTES).await else {
-        return state.wire.error(
-            Family::of_path(parts.uri.path()),
-            &WxError::new(DATA_FORMAT_ERROR),
-        );
+    // Most WeChat calls are GETs without a body: skip the collect-and-rewrap for them.
+    let body = if body.is_end_stream() {
+        Bytes::new()
+    } else {
+        match to_bytes(body, fault::MAX_BODY_BYTES).await {
+            Ok(bytes) => bytes,
+            Err(_) => {
+                return state.wire.error(
+                    Family::of_path(parts.uri.path()),
+                    &WxError::new(DATA_FORMAT_ERROR),
+                )
+            }
+        }
     };
     let appid = fault::appid_of(&state.engine, parts.uri.query(), &body);
     let id = state.journal.arrive(Arrival {
         time: state.clock.now(),
         method: parts.method.clone(),
-        path: parts.uri.path().to_owned(),
-        query: parts.uri.query().map(str::to_owned),
+        uri: parts.uri.clone(),
         // `Bytes` clones share the buffer: no copy.
         body: body.clone(),
         appid,

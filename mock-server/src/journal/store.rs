@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Mutex, MutexGuard};
 
 use axum::body::Bytes;
-use axum::http::Method;
+use axum::http::{Method, Uri};
 use serde::{Deserialize, Serialize};
 
 use super::entry::{JournalEntry, Recorded, NO_ANSWER};
@@ -47,7 +47,7 @@ impl JournalFilter {
     }
 
     fn matches(&self, entry: &Recorded) -> bool {
-        self.path.as_deref().is_none_or(|p| p == entry.path)
+        self.path.as_deref().is_none_or(|p| p == entry.uri.path())
             && self
                 .appid
                 .as_deref()
@@ -61,8 +61,7 @@ impl JournalFilter {
 pub(crate) struct Arrival {
     pub time: i64,
     pub method: Method,
-    pub path: String,
-    pub query: Option<String>,
+    pub uri: Uri,
     pub body: Bytes,
     pub appid: Option<String>,
 }
@@ -126,8 +125,7 @@ impl Journal {
             id,
             time: arrival.time,
             method: arrival.method,
-            path: arrival.path,
-            query: arrival.query,
+            uri: arrival.uri,
             body: arrival.body,
             status: NO_ANSWER,
             response_body: Bytes::new(),
@@ -187,7 +185,7 @@ impl Journal {
         self.lock()
             .entries
             .iter()
-            .filter(|e| e.path == path)
+            .filter(|e| e.uri.path() == path)
             .count()
     }
 
@@ -204,7 +202,7 @@ impl Journal {
     pub fn counts_by_path(&self) -> BTreeMap<String, usize> {
         let mut counts = BTreeMap::new();
         for entry in self.lock().entries.iter() {
-            *counts.entry(entry.path.clone()).or_insert(0) += 1;
+            *counts.entry(entry.uri.path().to_owned()).or_insert(0) += 1;
         }
         counts
     }
@@ -252,8 +250,7 @@ mod tests {
         Arrival {
             time: 1_700_000_000,
             method: Method::GET,
-            path: path.to_owned(),
-            query: Some("appid=wx1&js_code=a%2Bb".to_owned()),
+            uri: format!("{path}?appid=wx1&js_code=a%2Bb").parse().unwrap(),
             body: Bytes::new(),
             appid: appid.map(str::to_owned),
         }
