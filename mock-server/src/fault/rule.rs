@@ -413,4 +413,29 @@ mod tests {
         );
         assert!(err(serde_json::json!({"path": "p", "errcode": -1})).contains("start with"));
     }
+
+    proptest::proptest! {
+        #[test]
+        fn a_sequence_answers_its_steps_in_order_then_lets_everything_pass(
+            steps in proptest::collection::vec(proptest::option::of(-1i64..50_000), 1..12)
+        ) {
+            let json_steps: Vec<Value> = steps
+                .iter()
+                .map(|s| match s {
+                    Some(errcode) => serde_json::json!({"errcode": errcode}),
+                    None => Value::from("normal"),
+                })
+                .collect();
+            let mut r = rule(serde_json::json!({"path": "/p", "sequence": json_steps})).unwrap();
+            for step in &steps {
+                let expected = match step {
+                    Some(errcode) => Outcome::Act(Action::Errcode { errcode: *errcode, errmsg: None }),
+                    None => Outcome::Normal,
+                };
+                proptest::prop_assert_eq!(r.decide(&facts("wx1")), Some(expected));
+            }
+            proptest::prop_assert!(r.is_exhausted());
+            proptest::prop_assert_eq!(r.decide(&facts("wx1")), None);
+        }
+    }
 }

@@ -309,4 +309,19 @@ mod tests {
         assert_eq!(all[0].status, 502);
         assert_eq!(all[0].fault.as_deref(), Some("f-1"));
     }
+
+    proptest::proptest! {
+        #[test]
+        fn the_journal_keeps_exactly_the_newest_entries(capacity in 1usize..50, requests in 0usize..200) {
+            let journal = Journal::new(capacity);
+            for _ in 0..requests {
+                journal.arrive(arrival("/a", Some("wx1")));
+            }
+            let ids: Vec<u64> = journal.all().iter().map(|e| e.id).collect();
+            let kept = requests.min(capacity) as u64;
+            let expected: Vec<u64> = (requests as u64 - kept + 1..=requests as u64).collect();
+            proptest::prop_assert_eq!(ids, expected);
+            proptest::prop_assert_eq!(journal.last_id(), requests as u64);
+        }
+    }
 }
