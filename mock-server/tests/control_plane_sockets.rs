@@ -237,3 +237,41 @@ async fn an_unmet_expectation_fails_on_drop_listing_what_was_received() {
         "{message}"
     );
 }
+
+#[tokio::test]
+async fn clearing_the_faults_releases_a_held_connection_at_once() {
+    let wechat = MockWeChat::start().await;
+    install(
+        &wechat,
+        json!({"path": "/sns/jscode2session", "fault": "timeout", "delay_ms": 300000}),
+    )
+    .await;
+    let url = exchange_url(&wechat, DEMO_APPID, DEMO_SECRET, "x");
+    let held = tokio::spawn(async move { reqwest::get(url).await });
+    // Wait (bounded) until the fake is holding the request: the journal shows it with its fault.
+    tokio::time::timeout(Duration::from_secs(10), async {
+        while !wechat
+            .received_requests()
+            .iter()
+            .any(|e| e.fault.as_deref() == Some("f-1"))
+        {
+            tokio::task::yield_now().await;
+        }
+    })
+    .await
+    .expect("the request never reached the fake");
+    let cleared = reqwest::Client::new()
+        .delete(format!("{}/__admin/faults", wechat.base_url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cleared.status(), 200);
+    let outcome = tokio::time::timeout(Duration::from_secs(10), held)
+        .await
+        .expect("the held connection must be released by the clear")
+        .unwrap();
+    assert!(
+        outcome.is_err(),
+        "a released timeout drops the connection: {outcome:?}"
+    );
+}

@@ -244,12 +244,12 @@ impl Action {
             }
             Action::Delay { delay_ms } => {
                 // A requested slow answer, not a way to make something expire: sleeping is the point.
-                tokio::time::sleep(Duration::from_millis(*delay_ms)).await;
+                hold(state, *delay_ms).await;
                 next.run(request).await
             }
             Action::Timeout { delay_ms } => {
                 // Held without an answer; if the client gives up first, hyper drops this future.
-                tokio::time::sleep(Duration::from_millis(*delay_ms)).await;
+                hold(state, *delay_ms).await;
                 dropped_connection()
             }
             Action::HttpStatus { status, body } => {
@@ -280,6 +280,15 @@ impl Action {
                 response
             }
         }
+    }
+}
+
+/// Waits `delay_ms`, or less if the faults are cleared or the server shuts down meanwhile.
+async fn hold(state: &AppState, delay_ms: u64) {
+    let released = state.faults.released();
+    tokio::select! {
+        () = tokio::time::sleep(Duration::from_millis(delay_ms)) => {}
+        () = released => {}
     }
 }
 

@@ -4,6 +4,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 use serde_json::Value;
+use tokio::sync::Notify;
 
 use super::facts::RequestFacts;
 use super::rule::{FaultRule, FaultSpec, Outcome};
@@ -19,6 +20,9 @@ pub struct FaultStore {
     active: AtomicUsize,
     /// Ids are never reused, even across resets, so a stale `DELETE` cannot hit a newer rule.
     next_id: AtomicU64,
+    /// Wakes every connection a `delay` or `timeout` fault is holding (on clear, reset, or
+    /// server shutdown), so cleaning up never waits for a hold to run out.
+    released: Notify,
 }
 
 impl FaultStore {
@@ -27,6 +31,7 @@ impl FaultStore {
             rules: Mutex::new(Vec::new()),
             active: AtomicUsize::new(0),
             next_id: AtomicU64::new(1),
+            released: Notify::new(),
         }
     }
 
@@ -70,13 +75,29 @@ impl FaultStore {
         rules.len() != before
     }
 
-    /// Removes every rule.
+    /// Removes every rule and releases the connections faults are holding.
     pub fn clear(&self) -> usize {
-        let mut rules = self.lock();
-        let removed = rules.len();
-        rules.clear();
-        self.sync_active(&rules);
+        let removed = {
+            let mut rules = self.lock();
+            let removed = rules.len();
+            rules.clear();
+            self.sync_active(&rules);
+            removed
+        };
+        self.release_held();
         removed
+    }
+
+    /// Ends every hold now: held `timeout` connections are dropped, `delay`ed ones answered.
+    /// Call it when the server shuts down, so a graceful shutdown does not wait for holds.
+    pub fn release_held(&self) {
+        self.released.notify_waiters();
+    }
+
+    /// Resolves at the next [`FaultStore::release_held`]. Create it before waiting: a release
+    /// between creation and the first poll still counts.
+    pub fn released(&self) -> tokio::sync::futures::Notified<'_> {
+        self.released.notified()
     }
 
     /// Removes the rules naming `appid` (rules for every app stay); returns how many.
