@@ -21,16 +21,31 @@ use std::sync::Mutex;
 use crate::journal::{Journal, JournalEntry, JournalFilter};
 use crate::server::MockWeChat;
 
-/// How many matching requests an expectation allows.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// How many matching requests an expectation allows, as given; unset means "at least one",
+/// and an upper bound alone means "from zero to that".
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 struct Bounds {
-    min: usize,
+    min: Option<usize>,
     max: Option<usize>,
+}
+
+impl Bounds {
+    fn min(&self) -> usize {
+        match (self.min, self.max) {
+            (Some(min), _) => min,
+            (None, Some(_)) => 0,
+            (None, None) => 1,
+        }
+    }
+
+    fn allows(&self, count: usize) -> bool {
+        count >= self.min() && self.max.is_none_or(|max| count <= max)
+    }
 }
 
 impl fmt::Display for Bounds {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match (self.min, self.max) {
+        match (self.min(), self.max) {
             (min, Some(max)) if min == max => write!(f, "exactly {min}"),
             (0, Some(max)) => write!(f, "at most {max}"),
             (min, None) => write!(f, "at least {min}"),
@@ -55,7 +70,7 @@ impl Expectation {
         Self {
             filter: JournalFilter::path(path),
             method: None,
-            bounds: Bounds { min: 1, max: None },
+            bounds: Bounds::default(),
             name: None,
         }
     }
@@ -75,7 +90,7 @@ impl Expectation {
     /// Exactly `n` matching requests.
     pub fn times(mut self, n: usize) -> Self {
         self.bounds = Bounds {
-            min: n,
+            min: Some(n),
             max: Some(n),
         };
         self
@@ -88,16 +103,13 @@ impl Expectation {
 
     /// At least `n` matching requests.
     pub fn at_least(mut self, n: usize) -> Self {
-        self.bounds.min = n;
+        self.bounds.min = Some(n);
         self
     }
 
     /// At most `n` matching requests.
     pub fn at_most(mut self, n: usize) -> Self {
         self.bounds.max = Some(n);
-        if self.bounds.min > n {
-            self.bounds.min = 0;
-        }
         self
     }
 
@@ -275,9 +287,7 @@ impl Expectations {
             .iter()
             .filter_map(|expectation| {
                 let count = received.iter().filter(|e| expectation.matches(e)).count();
-                let ok = count >= expectation.bounds.min
-                    && expectation.bounds.max.is_none_or(|max| count <= max);
-                (!ok).then(|| Unmet {
+                (!expectation.bounds.allows(count)).then(|| Unmet {
                     expectation: expectation.describe(),
                     expected: expectation.bounds.to_string(),
                     received: count,
