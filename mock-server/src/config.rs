@@ -209,9 +209,20 @@ impl Config {
             path: path.to_owned(),
             source,
         })?;
-        let config: Config = toml::from_str(&text).map_err(|source| ConfigError::Parse {
-            path: path.to_owned(),
-            source,
+        Self::parse(&text, path)
+    }
+
+    fn parse(text: &str, path: &Path) -> Result<Self, ConfigError> {
+        let config: Config = toml::from_str(text).map_err(|source| {
+            let line = source.span().map_or(0, |span| {
+                let before = &text.as_bytes()[..span.start.min(text.len())];
+                before.iter().filter(|b| **b == b'\n').count() + 1
+            });
+            ConfigError::Parse {
+                path: path.to_owned(),
+                line,
+                source,
+            }
         })?;
         config.validate()?;
         Ok(config)
@@ -219,12 +230,7 @@ impl Config {
 
     /// Parses and validates TOML text (for tests and embedding).
     pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
-        let config: Config = toml::from_str(text).map_err(|source| ConfigError::Parse {
-            path: "<inline>".into(),
-            source,
-        })?;
-        config.validate()?;
-        Ok(config)
+        Self::parse(text, Path::new("<inline>"))
     }
 
     /// The built-in demo: one app and the personas (alice, bob, mallory).

@@ -28,9 +28,11 @@ pub enum ConfigError {
         #[source]
         source: std::io::Error,
     },
-    #[error("cannot parse config file {path}")]
+    #[error("cannot parse config file {path} (line {line})")]
     Parse {
         path: PathBuf,
+        /// 1-based line of the error (0 when unknown).
+        line: usize,
         #[source]
         source: toml::de::Error,
     },
@@ -51,4 +53,17 @@ pub enum ServerError {
     Io(#[from] std::io::Error),
     #[error(transparent)]
     Config(#[from] ConfigError),
+}
+
+impl ConfigError {
+    /// The error and its cause on one line (for a CLI's one-line error message).
+    pub fn one_line(&self) -> String {
+        let cause = match self {
+            ConfigError::Read { source, .. } => source.to_string(),
+            ConfigError::Parse { source, .. } => source.message().to_owned(),
+            ConfigError::Invalid(_) => return self.to_string(),
+        };
+        let text = format!("{self}: {cause}");
+        text.split_whitespace().collect::<Vec<_>>().join(" ")
+    }
 }

@@ -1,0 +1,159 @@
+//! End-to-end tests of `wxmock serve`: the printed URL works, SIGTERM exits 0, a port in use
+//! and a bad config are one-line errors with exit codes 1 and 3.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_wxmock");
+
+/// Starts `wxmock serve` with `args` and returns the child and the base URL from its first line.
+fn start(args: &[&str]) -> (Child, String) {
+    let mut child = Command::new(BIN)
+        .arg("serve")
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut first = String::new();
+    BufReader::new(stdout).read_line(&mut first).unwrap();
+    let url = first
+        .trim()
+        .split("listening on ")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no URL in {first:?}"))
+        .to_owned();
+    (child, url)
+}
+
+fn terminate(child: &mut Child) -> i32 {
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let started = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status.code().unwrap_or(-1);
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "wxmock serve did not stop after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn run(args: &[&str]) -> (i32, String) {
+    let output = Command::new(BIN)
+        .arg("serve")
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[tokio::test]
+async fn serve_prints_a_working_url_and_stops_cleanly_on_sigterm() {
+    let (mut child, url) = start(&["--listen", "127.0.0.1:0"]);
+    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+    let client = reqwest::Client::new();
+    let health: serde_json::Value = client
+        .get(format!("{url}/__admin/health"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(health["status"], "ok");
+    let login: serde_json::Value = client
+        .post(format!("{url}/__admin/login"))
+        .json(&serde_json::json!({"appid":"wxdeadbeef00c0ffee","openid":"oAlice_wxmockDemoPersona0001"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let code = login["code"].as_str().unwrap();
+    let session: serde_json::Value = serde_json::from_str(
+        &client
+            .get(format!("{url}/sns/jscode2session?appid=wxdeadbeef00c0ffee&secret=0123456789abcdef0123456789abcdef&js_code={code}&grant_type=authorization_code"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(session["openid"], "oAlice_wxmockDemoPersona0001");
+    drop(client);
+    assert_eq!(terminate(&mut child), 0);
+}
+
+#[tokio::test]
+async fn serve_seeds_apps_from_a_config_file() {
+    let dir = std::env::temp_dir().join(format!("wxmock-serve-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("ok.toml");
+    std::fs::write(
+        &path,
+        "[[apps]]\nappid = \"wxfromfile00000001\"\nsecret = \"file-secret\"\n",
+    )
+    .unwrap();
+    let (mut child, url) = start(&[
+        "--listen",
+        "127.0.0.1:0",
+        "--config",
+        path.to_str().unwrap(),
+    ]);
+    let token: serde_json::Value = reqwest::get(format!(
+        "{url}/cgi-bin/token?grant_type=client_credential&appid=wxfromfile00000001&secret=file-secret"
+    ))
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    assert!(token["access_token"].is_string(), "{token}");
+    assert_eq!(terminate(&mut child), 0);
+}
+
+#[test]
+fn a_port_in_use_is_a_one_line_error_with_exit_code_1() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let (code, stderr) = run(&["--listen", &addr]);
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(stderr.contains(&addr), "{stderr}");
+}
+
+#[test]
+fn a_bad_config_is_a_one_line_error_with_exit_code_3() {
+    let dir = std::env::temp_dir().join(format!("wxmock-serve-bad-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad = dir.join("bad.toml");
+    std::fs::write(&bad, "[rules]\ncode_ttl_secs = \"five\"\n").unwrap();
+    for path in [bad.to_str().unwrap(), "/nonexistent/wxmock.toml"] {
+        let (code, stderr) = run(&["--listen", "127.0.0.1:0", "--config", path]);
+        assert_eq!(code, 3, "{stderr}");
+        assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+        assert!(stderr.starts_with("wxmock: "), "{stderr}");
+    }
+    let invalid = dir.join("invalid.toml");
+    std::fs::write(&invalid, "[rules]\nmalformed_token_errcode = 1\n").unwrap();
+    let (code, stderr) = run(&["--config", invalid.to_str().unwrap()]);
+    assert_eq!(code, 3, "{stderr}");
+}
