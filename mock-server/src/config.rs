@@ -221,7 +221,7 @@ impl Config {
             ConfigError::Parse {
                 path: path.to_owned(),
                 line,
-                source,
+                source: Box::new(source),
             }
         })?;
         config.validate()?;

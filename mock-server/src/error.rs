@@ -33,8 +33,9 @@ pub enum ConfigError {
         path: PathBuf,
         /// 1-based line of the error (0 when unknown).
         line: usize,
+        /// Boxed: a TOML error is large and config errors are rare.
         #[source]
-        source: toml::de::Error,
+        source: Box<toml::de::Error>,
     },
     #[error("invalid config: {0}")]
     Invalid(String),
