@@ -13,14 +13,34 @@ pub const JSCODE2SESSION: &str = "/sns/jscode2session";
 
 /// The first value of a query parameter, percent-decoded.
 pub fn query_param<'a>(query: Option<&'a str>, name: &str) -> Option<Cow<'a, str>> {
-    let query = query?;
-    // Cheap pre-check: most requests lack most parameters, and parsing allocates on escapes.
-    if !query.contains(name) {
-        return None;
+    // Hand-rolled rather than `form_urlencoded::parse` for the common case: this runs on every
+    // request (the journal files each one under its appid), and most values need no decoding.
+    for pair in query?.split('&') {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        if key == name {
+            if !needs_decoding(value) {
+                return Some(Cow::Borrowed(value));
+            }
+            return form_urlencoded::parse(pair.as_bytes())
+                .next()
+                .map(|(_, v)| Cow::Owned(v.into_owned()));
+        }
+        if needs_decoding(key) {
+            // An encoded key could still spell `name`: decode it the slow way.
+            let decoded = form_urlencoded::parse(pair.as_bytes()).next();
+            if let Some((k, v)) = decoded {
+                if k == name {
+                    return Some(Cow::Owned(v.into_owned()));
+                }
+            }
+        }
     }
-    form_urlencoded::parse(query.as_bytes())
-        .find(|(key, _)| key == name)
-        .map(|(_, value)| value)
+    None
+}
+
+/// True when a query component has escapes (a byte scan: char-set patterns decode UTF-8).
+fn needs_decoding(component: &str) -> bool {
+    component.bytes().any(|b| b == b'%' || b == b'+')
 }
 
 /// A string field of a JSON object body (bodies that are not JSON objects have none).
@@ -93,6 +113,15 @@ mod tests {
         assert_eq!(query_param(q, "js_code").as_deref(), Some("a b"));
         assert_eq!(query_param(q, "secret"), None);
         assert_eq!(query_param(None, "appid"), None);
+        assert_eq!(
+            query_param(Some("%61ppid=wx3"), "appid").as_deref(),
+            Some("wx3")
+        );
+        assert_eq!(
+            query_param(Some("js_code&appid="), "js_code").as_deref(),
+            Some("")
+        );
+        assert_eq!(query_param(Some("xappid=1"), "appid"), None);
     }
 
     #[test]

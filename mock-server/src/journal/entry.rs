@@ -4,6 +4,7 @@
 
 use axum::body::Bytes;
 use axum::http::{Method, Uri};
+
 use serde::{Deserialize, Serialize};
 
 /// `status` of an entry whose request got no HTTP answer: the connection is still held (a
@@ -55,15 +56,37 @@ impl JournalEntry {
     }
 }
 
-/// The stored form: nothing here is parsed or copied beyond what the request already owns.
+/// A request's path and query in one allocation. Copied rather than sharing the request's
+/// `Uri`: hyper parses that out of its read buffer, and keeping it would pin the whole buffer
+/// for as long as the entry lives.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Target(Box<str>);
+
+impl Target {
+    pub fn of(uri: &Uri) -> Self {
+        Self(
+            uri.path_and_query()
+                .map_or_else(|| uri.path(), |pq| pq.as_str())
+                .into(),
+        )
+    }
+
+    pub fn path(&self) -> &str {
+        self.0.split_once('?').map_or(&*self.0, |(path, _)| path)
+    }
+
+    pub fn query(&self) -> Option<&str> {
+        self.0.split_once('?').map(|(_, query)| query)
+    }
+}
+
+/// The stored form: raw and cheap to make; parsed only when read.
 #[derive(Clone, Debug)]
 pub(crate) struct Recorded {
     pub id: u64,
     pub time: i64,
     pub method: Method,
-    /// Path and query, kept as the request's own `Uri`: cloning it shares the buffer hyper
-    /// parsed, where copying path and query into strings would allocate twice per request.
-    pub uri: Uri,
+    pub target: Target,
     pub body: Bytes,
     pub status: u16,
     pub response_body: Bytes,
@@ -74,7 +97,7 @@ pub(crate) struct Recorded {
 impl Recorded {
     pub fn to_entry(&self) -> JournalEntry {
         let mut query = serde_json::Map::new();
-        if let Some(raw) = self.uri.query() {
+        if let Some(raw) = self.target.query() {
             for (key, value) in form_urlencoded::parse(raw.as_bytes()) {
                 query
                     .entry(key.into_owned())
@@ -85,7 +108,7 @@ impl Recorded {
             id: self.id,
             time: self.time,
             method: self.method.to_string(),
-            path: self.uri.path().to_owned(),
+            path: self.target.path().to_owned(),
             query,
             body: String::from_utf8_lossy(&self.body).into_owned(),
             status: self.status,

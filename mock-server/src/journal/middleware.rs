@@ -5,7 +5,7 @@ use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
 
-use super::entry::NO_ANSWER;
+use super::entry::{Target, NO_ANSWER};
 use super::store::Arrival;
 use crate::errcode::{WxError, DATA_FORMAT_ERROR};
 use crate::fault::{self, Applied};
@@ -42,9 +42,9 @@ pub async fn middleware(State(state): State<AppState>, request: Request, next: N
     let id = state.journal.arrive(Arrival {
         time: state.clock.now(),
         method: parts.method.clone(),
-        uri: parts.uri.clone(),
-        // `Bytes` clones share the buffer: no copy.
-        body: body.clone(),
+        target: Target::of(&parts.uri),
+        // A copy, not a shared slice: hyper's body chunks can share its read buffer.
+        body: Bytes::copy_from_slice(&body),
         appid,
     });
     if state.faults.is_active() {

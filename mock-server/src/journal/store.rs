@@ -4,10 +4,10 @@ use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Mutex, MutexGuard};
 
 use axum::body::Bytes;
-use axum::http::{Method, Uri};
+use axum::http::Method;
 use serde::{Deserialize, Serialize};
 
-use super::entry::{JournalEntry, Recorded, NO_ANSWER};
+use super::entry::{JournalEntry, Recorded, Target, NO_ANSWER};
 
 /// How many entries a journal keeps unless configured otherwise.
 pub const DEFAULT_CAPACITY: usize = 10_000;
@@ -47,7 +47,9 @@ impl JournalFilter {
     }
 
     fn matches(&self, entry: &Recorded) -> bool {
-        self.path.as_deref().is_none_or(|p| p == entry.uri.path())
+        self.path
+            .as_deref()
+            .is_none_or(|p| p == entry.target.path())
             && self
                 .appid
                 .as_deref()
@@ -61,7 +63,7 @@ impl JournalFilter {
 pub(crate) struct Arrival {
     pub time: i64,
     pub method: Method,
-    pub uri: Uri,
+    pub target: Target,
     pub body: Bytes,
     pub appid: Option<String>,
 }
@@ -84,6 +86,21 @@ struct Ring {
     next_id: u64,
     /// Sorted by id (pushed in order; removals keep the order).
     entries: VecDeque<Recorded>,
+}
+
+impl Ring {
+    /// The entry with this id, if still kept. Ids are contiguous unless one tenant's entries
+    /// were cleared, so the offset from the oldest id finds it directly; otherwise a binary
+    /// search (entries stay sorted by id).
+    fn find_mut(&mut self, id: u64) -> Option<&mut Recorded> {
+        let first = self.entries.front()?.id;
+        let guess = usize::try_from(id.checked_sub(first)?).ok()?;
+        let index = match self.entries.get(guess) {
+            Some(entry) if entry.id == id => guess,
+            _ => self.entries.binary_search_by_key(&id, |e| e.id).ok()?,
+        };
+        self.entries.get_mut(index)
+    }
 }
 
 impl Journal {
@@ -118,20 +135,25 @@ impl Journal {
         let mut ring = self.lock();
         let id = ring.next_id;
         ring.next_id += 1;
-        if ring.entries.len() >= self.capacity {
-            ring.entries.pop_front();
-        }
+        let evicted = if ring.entries.len() >= self.capacity {
+            ring.entries.pop_front()
+        } else {
+            None
+        };
         ring.entries.push_back(Recorded {
             id,
             time: arrival.time,
             method: arrival.method,
-            uri: arrival.uri,
+            target: arrival.target,
             body: arrival.body,
             status: NO_ANSWER,
             response_body: Bytes::new(),
             appid: arrival.appid,
             fault: None,
         });
+        drop(ring);
+        // Freeing the evicted entry's memory (cold by now) needs no lock.
+        drop(evicted);
         id
     }
 
@@ -144,8 +166,7 @@ impl Journal {
         fault: Option<String>,
     ) {
         let mut ring = self.lock();
-        if let Ok(index) = ring.entries.binary_search_by_key(&id, |e| e.id) {
-            let entry = &mut ring.entries[index];
+        if let Some(entry) = ring.find_mut(id) {
             entry.status = status;
             entry.response_body = response_body;
             entry.fault = fault;
@@ -155,8 +176,8 @@ impl Journal {
     /// Marks which fault answered a request that is still in flight (e.g. a held connection).
     pub(crate) fn mark_fault(&self, id: u64, fault: &str) {
         let mut ring = self.lock();
-        if let Ok(index) = ring.entries.binary_search_by_key(&id, |e| e.id) {
-            ring.entries[index].fault = Some(fault.to_owned());
+        if let Some(entry) = ring.find_mut(id) {
+            entry.fault = Some(fault.to_owned());
         }
     }
 
@@ -185,7 +206,7 @@ impl Journal {
         self.lock()
             .entries
             .iter()
-            .filter(|e| e.uri.path() == path)
+            .filter(|e| e.target.path() == path)
             .count()
     }
 
@@ -202,7 +223,7 @@ impl Journal {
     pub fn counts_by_path(&self) -> BTreeMap<String, usize> {
         let mut counts = BTreeMap::new();
         for entry in self.lock().entries.iter() {
-            *counts.entry(entry.uri.path().to_owned()).or_insert(0) += 1;
+            *counts.entry(entry.target.path().to_owned()).or_insert(0) += 1;
         }
         counts
     }
@@ -250,7 +271,7 @@ mod tests {
         Arrival {
             time: 1_700_000_000,
             method: Method::GET,
-            uri: format!("{path}?appid=wx1&js_code=a%2Bb").parse().unwrap(),
+            target: Target::of(&format!("{path}?appid=wx1&js_code=a%2Bb").parse().unwrap()),
             body: Bytes::new(),
             appid: appid.map(str::to_owned),
         }
@@ -308,6 +329,20 @@ mod tests {
         assert_eq!(all.len(), 1);
         assert_eq!(all[0].status, 502);
         assert_eq!(all[0].fault.as_deref(), Some("f-1"));
+    }
+
+    #[test]
+    fn completion_finds_entries_after_a_gap_in_the_ids() {
+        let journal = Journal::new(10);
+        let ids: Vec<u64> = ["wx1", "wx2", "wx1", "wx2"]
+            .iter()
+            .map(|a| journal.arrive(arrival("/a", Some(a))))
+            .collect();
+        journal.clear_app("wx1");
+        journal.complete(ids[3], 200, Bytes::from_static(b"ok"), None);
+        journal.complete(ids[2], 500, Bytes::new(), None);
+        let statuses: Vec<(u64, u16)> = journal.all().iter().map(|e| (e.id, e.status)).collect();
+        assert_eq!(statuses, vec![(2, 0), (4, 200)]);
     }
 
     proptest::proptest! {
