@@ -690,4 +690,22 @@ mod tests {
         );
         assert_eq!(predictable_derivation(JWT_IO, &ids), None);
     }
+
+    proptest::proptest! {
+        #[test]
+        fn any_claims_round_trip_and_any_tampering_breaks_the_signature(
+            sub in "[a-zA-Z0-9_\\-\\p{Han}]{1,40}",
+            exp in 0i64..4_000_000_000,
+            key in proptest::collection::vec(proptest::num::u8::ANY, 0..80),
+        ) {
+            let claims = obj(json!({"sub": sub, "exp": exp}));
+            let token = mint(HmacAlg::Hs256, &claims, &key);
+            let jws = decode(&token).unwrap();
+            proptest::prop_assert_eq!(&jws.claims, &claims);
+            proptest::prop_assert!(jws.verifies_with(&key));
+            let forged = decode(&tamper(&jws).token).unwrap();
+            proptest::prop_assert_ne!(&forged.claims["sub"], &claims["sub"]);
+            proptest::prop_assert!(!forged.verifies_with(&key));
+        }
+    }
 }
