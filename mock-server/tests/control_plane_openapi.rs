@@ -129,5 +129,12 @@ async fn the_document_is_served_as_openapi_3_with_every_route() {
     );
     assert!(add_fault["responses"]["201"].is_object());
     let reset_app = &served["paths"]["/__admin/apps/{appid}/reset"]["post"];
+    assert_eq!(reset_app["operationId"], "post_apps_appid_reset");
     assert_eq!(reset_app["parameters"][0]["in"], "path");
+}
+
+#[test]
+#[ignore = "prints the document"]
+fn print_document() {
+    println!("{}", serde_json::to_string_pretty(&document()).unwrap());
 }

@@ -246,10 +246,14 @@ pub fn schema_of(example: &Value) -> Value {
 fn operation(route: &Route) -> Value {
     let mut op = Map::new();
     op.insert("summary".into(), route.summary.into());
-    op.insert(
-        "operationId".into(),
-        format!("{} {}", route.method.to_lowercase(), route.path).into(),
-    );
+    // `POST /apps/{appid}/reset` → `post_apps_appid_reset`.
+    let operation_id = format!("{} {}", route.method, route.path)
+        .to_lowercase()
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|word| !word.is_empty())
+        .collect::<Vec<_>>()
+        .join("_");
+    op.insert("operationId".into(), operation_id.into());
     let mut parameters: Vec<Value> = route
         .path
         .split('/')
