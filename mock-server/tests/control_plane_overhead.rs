@@ -138,5 +138,5 @@ async fn journal_and_fault_middleware_overhead() {
     println!(
         "journal pieces: appid_of {appid_ns:.0} ns, collect a response body {collect_ns:.0} ns"
     );
-    assert!(state.journal.len() > 0);
+    assert!(!state.journal.is_empty());
 }
