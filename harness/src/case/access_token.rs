@@ -2,7 +2,7 @@
 //! 2000 fetches a day), refreshed when WeChat says it expired or was superseded, and never shown
 //! to a client. The profile names the requests that make the backend use it.
 
-use serde_json::{json, Value};
+use serde_json::json;
 
 use super::crypto::phone_session;
 use super::token::{access_tokens_of_run, redacted};
@@ -10,7 +10,7 @@ use super::{Case, CaseFuture, Outcome, Severity};
 use crate::context::{Ctx, Session};
 use crate::error::CaseError;
 use crate::exchange::{truncate, Response};
-use crate::jwt;
+use crate::inspect;
 
 /// The cases of this family, in catalogue order.
 pub fn cases() -> Vec<Case> {
@@ -192,45 +192,18 @@ fn not_exposed(ctx: &mut Ctx) -> CaseFuture<'_> {
                 "the backend fetched no access token during the run, so exposure cannot be judged",
             ));
         }
-        let mut found = Vec::new();
-        for x in ctx.seen() {
-            let Some(r) = &x.response else { continue };
-            let mut places: Vec<(String, String)> = vec![("body".into(), r.body.clone())];
-            places.extend(
-                r.headers
-                    .iter()
-                    .map(|(k, v)| (format!("header {k}"), v.clone())),
-            );
-            // A token inside a JWT payload is base64, invisible to a plain text search.
-            if let Some(Value::String(t)) = r
-                .json
-                .as_ref()
-                .and_then(|j| j.pointer(&ctx.profile.login.token_pointer))
-            {
-                if let Ok(jws) = jwt::decode(t) {
-                    places.push(("JWT payload".into(), Value::Object(jws.claims).to_string()));
-                }
-            }
-            for (place, text) in &places {
-                if let Some(t) = tokens.iter().find(|t| text.contains(t.as_str())) {
-                    found.push(format!(
-                        "{} {} ({}): {place} contains access_token {}",
-                        x.label,
-                        x.url,
-                        r.status,
-                        redacted(t)
-                    ));
-                }
-            }
-        }
-        if found.is_empty() {
-            Ok(Outcome::Passed)
-        } else {
-            found.truncate(5);
-            Ok(Outcome::failed(format!(
-                "the access token reached a client (it grants the whole mini-program's server API): {}",
-                found.join("; ")
-            )))
+        // Bodies, headers, unescaped JSON strings and decoded JWTs anywhere in them, with `\/`
+        // and URL-encoded spellings (the same scan as login.no-secret-leak).
+        let secrets: Vec<(String, String)> = tokens
+            .iter()
+            .map(|t| (t.clone(), format!("access_token {}", redacted(t))))
+            .collect();
+        match inspect::find_leak(ctx.seen(), &secrets) {
+            None => Ok(Outcome::Passed),
+            Some(leak) => Ok(Outcome::failed(format!(
+                "the {} reached a client in the {} (it grants the whole mini-program's server API)",
+                leak.label, leak.place
+            ))),
         }
     })
 }
