@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use rand::Rng;
 use serde_json::{json, Map, Value};
 
-use super::{Case, CaseFuture, Severity};
+use super::{Case, CaseFuture, Outcome, Severity};
 use crate::context::{Ctx, Session};
 use crate::error::CaseError;
 use crate::exchange::{truncate, Response};
@@ -41,11 +41,11 @@ pub(crate) fn unix_now() -> i64 {
 /// A fresh session whose token must be a JWT; `Err(outcome)` is the skip to return otherwise.
 pub(crate) async fn jwt_session(
     ctx: &mut Ctx,
-) -> Result<Result<(Session, Jws), super::Outcome>, CaseError> {
+) -> Result<Result<(Session, Jws), Outcome>, CaseError> {
     let session = ctx.fresh_session().await?;
     Ok(match jwt::decode(&session.token) {
         Ok(jws) => Ok((session, jws)),
-        Err(e) => Err(super::Outcome::skipped(format!(
+        Err(e) => Err(Outcome::skipped(format!(
             "the backend's token is not a JWT ({e}): this check only applies to JWTs"
         ))),
     })
@@ -111,9 +111,9 @@ fn accepted(ctx: &mut Ctx) -> CaseFuture<'_> {
         let session = ctx.fresh_session().await?;
         let r = ctx.protected(Some(&session.token)).await?;
         if ctx.is_accepted(&r) {
-            Ok(super::Outcome::Passed)
+            Ok(Outcome::Passed)
         } else {
-            Ok(super::Outcome::failed(format!(
+            Ok(Outcome::failed(format!(
                 "the token from a valid login was not accepted: {}",
                 describe(&r)
             )))
@@ -125,9 +125,9 @@ fn missing(ctx: &mut Ctx) -> CaseFuture<'_> {
     Box::pin(async move {
         let r = ctx.protected(None).await?;
         if refused(ctx, &r) {
-            Ok(super::Outcome::Passed)
+            Ok(Outcome::Passed)
         } else {
-            Ok(super::Outcome::failed(format!(
+            Ok(Outcome::failed(format!(
                 "a protected request without any token was answered {}",
                 describe(&r)
             )))
@@ -163,9 +163,9 @@ fn garbage(ctx: &mut Ctx) -> CaseFuture<'_> {
             }
         }
         if wrong.is_empty() {
-            Ok(super::Outcome::Passed)
+            Ok(Outcome::Passed)
         } else {
-            Ok(super::Outcome::failed(format!(
+            Ok(Outcome::failed(format!(
                 "malformed tokens were not rejected with a 4xx: {}",
                 wrong.join("; ")
             )))
@@ -181,7 +181,7 @@ fn tampered(ctx: &mut Ctx) -> CaseFuture<'_> {
         };
         let baseline = ctx.protected(Some(&session.token)).await?;
         if !ctx.is_accepted(&baseline) {
-            return Ok(super::Outcome::errored(format!(
+            return Ok(Outcome::errored(format!(
                 "the untouched token is not accepted ({}), so tampering cannot be judged",
                 describe(&baseline)
             )));
@@ -213,9 +213,9 @@ fn tampered(ctx: &mut Ctx) -> CaseFuture<'_> {
             }
         }
         if wrong.is_empty() {
-            Ok(super::Outcome::Passed)
+            Ok(Outcome::Passed)
         } else {
-            Ok(super::Outcome::failed(format!(
+            Ok(Outcome::failed(format!(
                 "tokens with a changed payload and the original signature were not rejected (signature not verified?): {}",
                 wrong.join("; ")
             )))
@@ -237,9 +237,9 @@ fn alg_none(ctx: &mut Ctx) -> CaseFuture<'_> {
             }
         }
         if wrong.is_empty() {
-            Ok(super::Outcome::Passed)
+            Ok(Outcome::Passed)
         } else {
-            Ok(super::Outcome::failed(format!(
+            Ok(Outcome::failed(format!(
                 "unsigned alg:none tokens were not rejected: {}",
                 wrong.join("; ")
             )))
@@ -255,7 +255,7 @@ fn weak_secret(ctx: &mut Ctx) -> CaseFuture<'_> {
         };
         let alg = jws.alg().unwrap_or_default().to_owned();
         if jwt::HmacAlg::from_name(&alg).is_none() {
-            return Ok(super::Outcome::skipped(format!(
+            return Ok(Outcome::skipped(format!(
                 "the JWT is signed with {alg:?}, not HMAC: there is no shared key to guess"
             )));
         }
@@ -263,14 +263,14 @@ fn weak_secret(ctx: &mut Ctx) -> CaseFuture<'_> {
         let appsecret = ctx.fake.secret().to_owned();
         match jwt::find_weak_secret(&jws, &[&appid, &appsecret]) {
             Some(k) if k == appsecret => {
-                Ok(super::Outcome::failed(format!("the {alg} key is the mini-program's appsecret: anyone who has it can mint tokens")))
+                Ok(Outcome::failed(format!("the {alg} key is the mini-program's appsecret: anyone who has it can mint tokens")))
             }
-            Some(k) if k == appid => Ok(super::Outcome::failed(format!("the {alg} key is the appid {appid:?}, which is public"))),
-            Some(k) => Ok(super::Outcome::failed(format!(
+            Some(k) if k == appid => Ok(Outcome::failed(format!("the {alg} key is the appid {appid:?}, which is public"))),
+            Some(k) => Ok(Outcome::failed(format!(
                 "the {alg} key is {k:?}, from a list of {} weak and published secrets: anyone can mint tokens",
                 jwt::WEAK_SECRETS.len()
             ))),
-            None => Ok(super::Outcome::Passed),
+            None => Ok(Outcome::Passed),
         }
     })
 }
@@ -296,13 +296,13 @@ fn no_sensitive_claims(ctx: &mut Ctx) -> CaseFuture<'_> {
                 }),
         );
         if found.is_empty() {
-            Ok(super::Outcome::Passed)
+            Ok(Outcome::Passed)
         } else {
             let list: Vec<String> = found
                 .iter()
                 .map(|f| format!("{}: {}", f.pointer, f.why))
                 .collect();
-            Ok(super::Outcome::failed(format!(
+            Ok(Outcome::failed(format!(
                 "the JWT payload is readable by anyone (base64, not encrypted) and carries secrets: {}",
                 list.join("; ")
             )))
@@ -318,7 +318,7 @@ fn has_expiry(ctx: &mut Ctx) -> CaseFuture<'_> {
         };
         let max = ctx.profile.jwt.max_lifetime_secs as i64;
         let Some(exp) = jws.numeric_claim("exp") else {
-            return Ok(super::Outcome::failed(format!(
+            return Ok(Outcome::failed(format!(
                 "the JWT has no numeric exp claim (claims: {}): a stolen token works forever",
                 claim_names(&jws.claims)
             )));
@@ -327,17 +327,17 @@ fn has_expiry(ctx: &mut Ctx) -> CaseFuture<'_> {
         let issued = jws.numeric_claim("iat").unwrap_or_else(unix_now);
         let lifetime = exp - issued;
         if lifetime <= 0 {
-            return Ok(super::Outcome::failed(format!(
+            return Ok(Outcome::failed(format!(
                 "the JWT expires at {exp}, not after it was issued ({issued})"
             )));
         }
         if lifetime > max {
-            return Ok(super::Outcome::failed(format!(
+            return Ok(Outcome::failed(format!(
                 "the JWT lives {lifetime} s ({}), more than the profile's max_lifetime_secs = {max}",
                 humantime::format_duration(Duration::from_secs(lifetime as u64))
             )));
         }
-        Ok(super::Outcome::Passed)
+        Ok(Outcome::Passed)
     })
 }
 
@@ -372,15 +372,15 @@ async fn expiry_property(
     jws: &Jws,
     secret: &[u8],
     leeway: i64,
-) -> Result<super::Outcome, CaseError> {
+) -> Result<Outcome, CaseError> {
     if jwt::HmacAlg::from_name(jws.alg().unwrap_or_default()).is_none() {
-        return Ok(super::Outcome::skipped(format!(
+        return Ok(Outcome::skipped(format!(
             "the JWT is signed with {:?}; the harness can only mint HMAC tokens",
             jws.alg()
         )));
     }
     if !jws.verifies_with(secret) {
-        return Ok(super::Outcome::errored("the profile's [jwt] secret does not verify the backend's token: fix the secret to run this case"));
+        return Ok(Outcome::errored("the profile's [jwt] secret does not verify the backend's token: fix the secret to run this case"));
     }
     let seed = ctx.seed;
     let lifetime = match (jws.numeric_claim("exp"), jws.numeric_claim("iat")) {
@@ -421,9 +421,9 @@ async fn expiry_property(
         }
     }
     if wrong.is_empty() {
-        Ok(super::Outcome::Passed)
+        Ok(Outcome::Passed)
     } else {
-        Ok(super::Outcome::failed(format!(
+        Ok(Outcome::failed(format!(
             "{} of {} minted-token checks went wrong (replay with --seed {seed}): {}",
             wrong.len(),
             EXPIRY_SAMPLES * 2,
@@ -451,19 +451,19 @@ async fn wait_out(
     session: &Session,
     jws: &Jws,
     leeway: i64,
-) -> Result<super::Outcome, CaseError> {
+) -> Result<Outcome, CaseError> {
     let Some(exp) = jws.numeric_claim("exp") else {
-        return Ok(super::Outcome::skipped("no [jwt] secret in the profile and the token has no exp: nothing to expire (see token.has-expiry)"));
+        return Ok(Outcome::skipped("no [jwt] secret in the profile and the token has no exp: nothing to expire (see token.has-expiry)"));
     };
     let remaining = exp - unix_now();
     if remaining > WAIT_OUT_MAX_SECS {
-        return Ok(super::Outcome::skipped(format!(
+        return Ok(Outcome::skipped(format!(
             "no [jwt] secret in the profile to mint expired tokens, and the token lives {remaining} s (more than {WAIT_OUT_MAX_SECS} s to wait out)"
         )));
     }
     let fresh = ctx.protected(Some(&session.token)).await?;
     if !ctx.is_accepted(&fresh) {
-        return Ok(super::Outcome::errored(format!(
+        return Ok(Outcome::errored(format!(
             "the fresh token is not accepted ({}), so expiry cannot be judged",
             describe(&fresh)
         )));
@@ -472,9 +472,9 @@ async fn wait_out(
     tokio::time::sleep(Duration::from_secs(wait)).await;
     let r = ctx.protected(Some(&session.token)).await?;
     if refused(ctx, &r) {
-        Ok(super::Outcome::Passed)
+        Ok(Outcome::Passed)
     } else {
-        Ok(super::Outcome::failed(format!(
+        Ok(Outcome::failed(format!(
             "the token was still accepted {} s after its exp (leeway {leeway} s): {}",
             unix_now() - exp,
             describe(&r)
@@ -547,17 +547,17 @@ fn unpredictable(ctx: &mut Ctx) -> CaseFuture<'_> {
         }));
         for token in [&first.token, &second.token] {
             if let Some(how) = jwt::predictable_derivation(token, &ids) {
-                return Ok(super::Outcome::failed(format!(
+                return Ok(Outcome::failed(format!(
                     "{how}: anyone who knows it can compute the token"
                 )));
             }
         }
         if first.token == second.token {
-            return Ok(super::Outcome::failed(format!(
+            return Ok(Outcome::failed(format!(
                 "two logins of the same user gave the same token {}: a token must name a session, not a user",
                 redacted(&first.token)
             )));
         }
-        Ok(super::Outcome::Passed)
+        Ok(Outcome::Passed)
     })
 }
