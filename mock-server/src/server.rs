@@ -4,13 +4,17 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::extract::{OriginalUri, Request};
 use axum::http::Method;
 use axum::middleware::{from_fn, from_fn_with_state, Next};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
+use hyper::server::conn::http1;
+use hyper_util::rt::TokioIo;
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
@@ -27,14 +31,17 @@ use crate::state::AppState;
 /// injector and the journal (journal outermost, so it records injected answers too), and the
 /// control API at `/__admin`, which is neither journaled nor faulted.
 pub fn app(state: AppState) -> Router {
-    let wechat = api::routes()
+    let mut wechat = api::routes()
         .fallback(api::unknown_path)
         .layer(from_fn_with_state(state.clone(), crate::fault::middleware))
         .layer(from_fn_with_state(
             state.clone(),
             crate::journal::middleware,
-        ))
-        .layer(from_fn(log_request));
+        ));
+    // Only when someone listens: a layer costs CPU on every request even when it logs nothing.
+    if tracing::enabled!(tracing::Level::INFO) {
+        wechat = wechat.layer(from_fn(log_request));
+    }
     Router::new()
         .nest("/__admin", crate::admin::routes().fallback(admin_not_found))
         .merge(wechat)
@@ -50,7 +57,6 @@ async fn admin_not_found(method: Method, OriginalUri(uri): OriginalUri) -> Respo
 const MASKED: &[&str] = &["secret", "access_token", "signature", "session_key"];
 
 /// Logs each WeChat request (method, path, query with secrets masked, status, duration).
-/// Skipped entirely when INFO is off, so the benchmark's logger-less child pays nothing.
 async fn log_request(request: Request, next: Next) -> Response {
     if !tracing::enabled!(tracing::Level::INFO) {
         return next.run(request).await;
@@ -89,13 +95,43 @@ pub async fn bind(addr: SocketAddr) -> Result<TcpListener, ServerError> {
 }
 
 /// Serves `state` on `listener` until `shutdown` resolves, then lets in-flight requests finish.
+///
+/// HTTP/1.1 only (WeChat's API is HTTP/1.1), served with hyper directly rather than through
+/// `axum::serve`, whose HTTP/2 detection costs CPU on every request of a keep-alive connection.
 pub async fn serve<F>(listener: TcpListener, state: AppState, shutdown: F) -> std::io::Result<()>
 where
     F: Future<Output = ()> + Send + 'static,
 {
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    let router = app(state);
+    let graceful = GracefulShutdown::new();
+    tokio::pin!(shutdown);
+    loop {
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _peer)) => stream,
+                Err(err) => {
+                    // Per-connection failures (reset before accept, fd exhaustion) must not
+                    // stop the server; back off briefly so a persistent one does not spin.
+                    tracing::warn!(error = %err, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let service = TowerToHyperService::new(router.clone());
+        // No timer: hyper would then arm a header-read timeout on every request, a timer-wheel
+        // insert and removal each time, for no benefit to a local fake.
+        let connection = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            // A client that goes away mid-request is not the server's problem.
+            let _ = connection.await;
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
+    Ok(())
 }
 
 /// An isolated fake WeChat on an ephemeral port, for tests (the wiremock-rs way): seeded from a

@@ -68,11 +68,24 @@ impl Default for WireConfig {
 pub struct Wire {
     pub config: WireConfig,
     clock: Clock,
+    /// The content types of `Sns`, `CgiBin`, `Wxa`, parsed once (None: not a valid header value,
+    /// answered without a content type).
+    content_types: [Option<HeaderValue>; 3],
 }
 
 impl Wire {
     pub fn new(config: WireConfig, clock: Clock) -> Self {
-        Self { config, clock }
+        let parse = |text: &str| HeaderValue::from_str(text).ok();
+        let content_types = [
+            parse(&config.sns_content_type),
+            parse(&config.cgi_bin_content_type),
+            parse(&config.wxa_content_type),
+        ];
+        Self {
+            config,
+            clock,
+            content_types,
+        }
     }
 
     /// A request id in WeChat's format: the Unix time in hex, then two random groups.
@@ -121,14 +134,16 @@ impl Wire {
     /// A body as given, with the family's content type.
     pub fn raw(&self, family: Family, status: StatusCode, body: String) -> Response {
         let content_type = match family {
-            Family::Sns => &self.config.sns_content_type,
-            Family::CgiBin => &self.config.cgi_bin_content_type,
-            Family::Wxa => &self.config.wxa_content_type,
+            Family::Sns => &self.content_types[0],
+            Family::CgiBin => &self.content_types[1],
+            Family::Wxa => &self.content_types[2],
         };
         let mut response = Response::new(Body::from(body));
         *response.status_mut() = status;
-        if let Ok(value) = HeaderValue::from_str(content_type) {
-            response.headers_mut().insert(header::CONTENT_TYPE, value);
+        if let Some(value) = content_type {
+            response
+                .headers_mut()
+                .insert(header::CONTENT_TYPE, value.clone());
         }
         response
     }

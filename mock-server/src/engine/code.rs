@@ -2,7 +2,7 @@
 //! use, bound to their appid, used up by a failed exchange too (switchable).
 
 use super::quota::{DAY, MINUTE};
-use super::registry::{unknown_app, unknown_user, Engine};
+use super::registry::{unknown_app, unknown_user, Engine, FIRST_SWEEP};
 use super::{id, session};
 use crate::errcode::{
     WxError, CODE_BEEN_USED, CODE_BLOCKED, DAILY_QUOTA, INVALID_APPID, INVALID_APPSECRET,
@@ -37,9 +37,6 @@ impl std::fmt::Debug for Code2Session {
     }
 }
 
-/// Codes kept before expired ones are swept (they only matter until they expire).
-const SWEEP_AT: usize = 4096;
-
 impl Engine {
     /// What `wx.login` gives `openid` in `appid`: a fresh code. Applies the session_key
     /// rotation policy (default: a new key on every login).
@@ -56,9 +53,11 @@ impl Engine {
             .get_mut(openid)
             .ok_or_else(|| unknown_user(appid, openid))?;
         session::on_login(user, &self.rules, &mut inner.rng, now);
-        if inner.codes.len() >= SWEEP_AT {
+        // Expired codes only matter until they expire (then any code is 40029): sweep them.
+        if inner.codes.len() >= inner.sweep_codes_at {
             let ttl = self.rules.code_ttl_secs;
             inner.codes.retain(|_, c| c.issued_at + ttl > now);
+            inner.sweep_codes_at = (inner.codes.len() * 2).max(FIRST_SWEEP);
         }
         let code = loop {
             let candidate = id::js_code(&mut inner.rng);

@@ -53,7 +53,9 @@ pub fn looks_like_access_token(token: &str) -> bool {
     token.len() >= 32
         && !number.is_empty()
         && number.bytes().all(|b| b.is_ascii_digit())
-        && rest.bytes().all(|b| URL_SAFE.contains(&b))
+        && rest
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
 #[cfg(test)]

@@ -41,7 +41,14 @@ pub(super) struct Inner {
     /// Access tokens by token, across apps.
     pub tokens: HashMap<String, TokenRecord>,
     pub rng: StdRng,
+    /// Sizes at which expired codes / dead tokens are next swept. Doubling after each sweep
+    /// keeps sweeping amortised O(1) per insert even when nothing has expired yet.
+    pub sweep_codes_at: usize,
+    pub sweep_tokens_at: usize,
 }
+
+/// The first sweep threshold of codes and tokens.
+pub(super) const FIRST_SWEEP: usize = 4096;
 
 /// An app as the control API shows it.
 #[derive(Clone, PartialEq, Eq, Serialize)]
@@ -87,6 +94,8 @@ impl Engine {
             phone_codes: HashMap::new(),
             tokens: HashMap::new(),
             rng,
+            sweep_codes_at: FIRST_SWEEP,
+            sweep_tokens_at: FIRST_SWEEP,
         };
         Self {
             rules: config.rules.clone(),
@@ -132,6 +141,8 @@ impl Engine {
         inner.phone_codes.clear();
         inner.tokens.clear();
         inner.rng = new_rng(self.seed);
+        inner.sweep_codes_at = FIRST_SWEEP;
+        inner.sweep_tokens_at = FIRST_SWEEP;
     }
 
     /// One tenant back to its configured state (or removed, if it was created at runtime),

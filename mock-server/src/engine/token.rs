@@ -3,7 +3,7 @@
 
 use super::id;
 use super::quota::{DAY, MINUTE};
-use super::registry::{unknown_app, Engine, Inner};
+use super::registry::{unknown_app, Engine, Inner, FIRST_SWEEP};
 use crate::errcode::{
     WxError, ACCESS_TOKEN_EXPIRED, DAILY_QUOTA, INVALID_APPID, INVALID_APPSECRET,
     INVALID_CREDENTIAL, MINUTE_QUOTA, STABLE_TOKEN_HINT,
@@ -44,14 +44,12 @@ impl std::fmt::Debug for IssuedToken {
     }
 }
 
-/// Tokens kept before dead and expired ones are swept.
-const SWEEP_AT: usize = 4096;
-
 impl Inner {
     fn mint(&mut self, appid: &str, kind: TokenKind, now: i64, ttl: i64) -> String {
-        if self.tokens.len() >= SWEEP_AT {
+        if self.tokens.len() >= self.sweep_tokens_at {
             self.tokens
                 .retain(|_, t| now < t.expires_at && t.dead_at.is_none_or(|d| now < d));
+            self.sweep_tokens_at = (self.tokens.len() * 2).max(FIRST_SWEEP);
         }
         let token = loop {
             let candidate = id::access_token(&mut self.rng);
