@@ -1,8 +1,94 @@
-//! Scaffold: the server-core helper fills this in.
-use axum::Router;
+//! `POST /__admin/encrypt`: open data (userInfo, phoneNumber, weRun, shareInfo) encrypted the
+//! way WeChat would give it to the mini-program, under the user's CURRENT session_key, or one
+//! of the forge's broken variants on purpose (`stale-session-key` uses the previous key).
 
+use std::str::FromStr;
+
+use axum::extract::State;
+use axum::routing::post;
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use wxmock_fixtures::forge::{forge, ForgeInput, Forged, Variant};
+use wxmock_fixtures::payload::Kind;
+
+use super::{AdminError, AdminJson};
+use crate::engine::UserView;
 use crate::state::AppState;
 
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EncryptRequest {
+    pub appid: String,
+    pub openid: String,
+    pub kind: Kind,
+    /// Payload fields that override the user's own (keys as in the payload).
+    #[serde(default)]
+    pub data: Option<Map<String, Value>>,
+    /// A forge variant name (kebab-case); default `valid`.
+    #[serde(default)]
+    pub variant: Option<String>,
+}
+
 pub fn routes() -> Router<AppState> {
-    Router::new()
+    Router::new().route("/encrypt", post(encrypt))
+}
+
+async fn encrypt(
+    State(state): State<AppState>,
+    AdminJson(request): AdminJson<EncryptRequest>,
+) -> Result<Json<Forged>, AdminError> {
+    let variant = match request.variant.as_deref() {
+        None => Variant::Valid,
+        Some(name) => {
+            Variant::from_str(name).map_err(|err| AdminError::bad_request(err.to_string()))?
+        }
+    };
+    let user = state.engine.user(&request.appid, &request.openid)?;
+    let (session_key, previous) = state.engine.session_keys(&request.appid, &request.openid)?;
+    let mut fields = user_fields(&user);
+    if let Some(data) = request.data {
+        fields.extend(data);
+    }
+    let input = ForgeInput {
+        kind: request.kind,
+        fields: &fields,
+        appid: &request.appid,
+        session_key: &session_key,
+        previous_session_key: previous.as_deref(),
+        timestamp: state.clock.now(),
+        variant,
+    };
+    let forged = state
+        .engine
+        .with_rng(|rng| forge(&input, rng))
+        .map_err(|err| AdminError::conflict(format!("cannot encrypt: {err}")))?;
+    Ok(Json(forged))
+}
+
+/// The user's data under the payload's key names.
+fn user_fields(user: &UserView) -> Map<String, Value> {
+    let mut fields = Map::new();
+    fields.insert("openId".into(), user.openid.clone().into());
+    fields.insert("nickName".into(), user.nick_name.clone().into());
+    fields.insert("gender".into(), user.gender.into());
+    fields.insert("language".into(), user.language.clone().into());
+    fields.insert("city".into(), user.city.clone().into());
+    fields.insert("province".into(), user.province.clone().into());
+    fields.insert("country".into(), user.country.clone().into());
+    fields.insert("avatarUrl".into(), user.avatar_url.clone().into());
+    if let Some(unionid) = &user.unionid {
+        fields.insert("unionId".into(), unionid.clone().into());
+    }
+    if let Some(pure) = &user.phone_number {
+        let full = if user.country_code == "86" {
+            pure.clone()
+        } else {
+            format!("+{} {pure}", user.country_code)
+        };
+        fields.insert("phoneNumber".into(), full.into());
+        fields.insert("purePhoneNumber".into(), pure.clone().into());
+        fields.insert("countryCode".into(), user.country_code.clone().into());
+    }
+    fields
 }

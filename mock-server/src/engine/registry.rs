@@ -124,6 +124,12 @@ impl Engine {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
+    /// Runs `f` with the engine's seeded generator (e.g. to forge encrypted data), so a fixed
+    /// `seed` makes its output repeatable too.
+    pub fn with_rng<T>(&self, f: impl FnOnce(&mut StdRng) -> T) -> T {
+        f(&mut self.lock().rng)
+    }
+
     pub(super) fn now(&self) -> i64 {
         self.clock.now()
     }
