@@ -157,3 +157,13 @@ fn a_bad_config_is_a_one_line_error_with_exit_code_3() {
     let (code, stderr) = run(&["--config", invalid.to_str().unwrap()]);
     assert_eq!(code, 3, "{stderr}");
 }
+
+#[test]
+fn the_example_config_is_valid_and_seeds_its_apps() {
+    let text = include_str!("../wxmock.example.toml");
+    let config = wxmock_server::Config::from_toml(text).unwrap();
+    assert_eq!(config.rules, wxmock_server::Rules::default());
+    assert_eq!(config.wire, wxmock_server::wire::WireConfig::default());
+    assert_eq!(config.apps.len(), 1);
+    assert_eq!(config.apps[0].users.len(), 3);
+}
