@@ -6,6 +6,7 @@ mod exit_code;
 mod fixture;
 mod serve;
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -36,6 +37,9 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let default_filter = match cli.command {
         Command::Serve(_) => "info",
+        // The demo runs the reference backend in-process: its own warnings (the upstream errors the
+        // catalogue provokes on purpose) are noise next to the case-by-case report.
+        Command::Demo(_) => "warn,wxmock_reference_backend=off",
         _ => "warn",
     };
     install_tracing(default_filter);
@@ -54,6 +58,7 @@ fn install_tracing(default_filter: &str) {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_filter));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr)
         .init();
 }
