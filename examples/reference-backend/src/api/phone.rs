@@ -13,6 +13,9 @@ use crate::error::ApiError;
 use crate::state::AppState;
 use crate::wechat::client::errcode;
 
+/// Phone codes are 64 hex characters; anything this long is not worth a WeChat call.
+pub const MAX_PHONE_CODE_LEN: usize = 256;
+
 #[derive(Debug, Deserialize)]
 pub struct PhoneRequest {
     #[serde(default)]
@@ -24,7 +27,7 @@ pub async fn handle(
     _caller: Caller,
     JsonBody(request): JsonBody<PhoneRequest>,
 ) -> Result<Json<Value>, ApiError> {
-    if request.code.trim().is_empty() || request.code.len() > 256 {
+    if request.code.trim().is_empty() || request.code.len() > MAX_PHONE_CODE_LEN {
         return Err(ApiError::InvalidPhoneCode);
     }
     let wechat = &state.wechat;
