@@ -42,6 +42,10 @@ pub enum OpenDataError {
     BadPadding,
     #[error("plaintext is not a json object")]
     NotJson,
+    /// The plaintext ends like JSON (`}`) but does not parse: the right key on corrupted data,
+    /// since a wrong key leaves no readable text at all.
+    #[error("plaintext looks like json but is corrupted")]
+    CorruptedJson,
     #[error("watermark.appid is missing or not our appid")]
     Watermark,
     #[error("rawData signature does not match")]
@@ -50,11 +54,11 @@ pub enum OpenDataError {
 
 impl OpenDataError {
     /// The failures a backend that trusts its input would crash on (defect `crash-on-bad-data`):
-    /// a wrong-length IV (`Iv::from_slice` panics) and a plaintext that is not JSON
-    /// (`from_utf8(..).unwrap()`). A wrong key almost always shows up as bad padding first,
-    /// which even that backend handles.
+    /// a wrong-length IV (`Iv::from_slice` panics) and a plaintext that ends like JSON but is
+    /// corrupted (it only guards with `text.ends_with('}')`, then parses with `unwrap()`). A
+    /// wrong key shows up as bad padding or unreadable text, which even that backend refuses.
     pub fn would_crash_unguarded_code(self) -> bool {
-        matches!(self, OpenDataError::BadIv | OpenDataError::NotJson)
+        matches!(self, OpenDataError::BadIv | OpenDataError::CorruptedJson)
     }
 }
 
@@ -89,7 +93,13 @@ pub fn open(
     let plaintext = Decryptor::new(&key.into(), &iv.into())
         .decrypt_padded_vec_mut::<Pkcs7>(&ciphertext)
         .map_err(|_| OpenDataError::BadPadding)?;
-    let value: Value = serde_json::from_slice(&plaintext).map_err(|_| OpenDataError::NotJson)?;
+    let value: Value = serde_json::from_slice(&plaintext).map_err(|_| {
+        if plaintext.last() == Some(&b'}') {
+            OpenDataError::CorruptedJson
+        } else {
+            OpenDataError::NotJson
+        }
+    })?;
     if !value.is_object() {
         return Err(OpenDataError::NotJson);
     }
@@ -169,6 +179,22 @@ mod tests {
         );
         let other_key = STANDARD.encode([7u8; 16]);
         assert!(open(&sealed(DATA, IV), &other_key, APPID, Rules::default()).is_err());
+    }
+
+    #[test]
+    fn a_flipped_bit_in_the_first_block_is_corrupted_json_and_a_wrong_key_is_not() {
+        let mut bytes = STANDARD.decode(DATA).unwrap();
+        bytes[5] ^= 0x10;
+        let flipped = STANDARD.encode(bytes);
+        let err = open(&sealed(&flipped, IV), KEY, APPID, Rules::default()).unwrap_err();
+        assert_eq!(err, OpenDataError::CorruptedJson);
+        assert!(err.would_crash_unguarded_code());
+        for seed in 0..=255u8 {
+            let other_key = STANDARD.encode([seed; 16]);
+            if let Err(err) = open(&sealed(DATA, IV), &other_key, APPID, Rules::default()) {
+                assert!(!err.would_crash_unguarded_code(), "key byte {seed}: {err}");
+            }
+        }
     }
 
     #[test]
