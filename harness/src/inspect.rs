@@ -55,6 +55,14 @@ fn collect_strings(v: &Value, out: &mut Vec<String>) {
 
 /// Decoded header and payload text of every JWT-looking substring (`eyJ…`).
 pub fn jwt_segments(text: &str) -> Vec<String> {
+    jwt_spans(text)
+        .into_iter()
+        .flat_map(|(_, decoded)| decoded)
+        .collect()
+}
+
+/// Every JWT-looking substring (`eyJ…`): its byte range and its decoded header/payload texts.
+pub fn jwt_spans(text: &str) -> Vec<(std::ops::Range<usize>, Vec<String>)> {
     let mut out = vec![];
     let bytes = text.as_bytes();
     let mut i = 0;
@@ -67,15 +75,17 @@ pub fn jwt_segments(text: &str) -> Vec<String> {
         {
             end += 1;
         }
+        let mut decoded = vec![];
         for seg in text[start..end].split('.').take(2) {
             let clean = seg.trim_end_matches('=');
-            let decoded = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
                 .decode(clean)
                 .or_else(|_| base64::engine::general_purpose::STANDARD_NO_PAD.decode(clean));
-            if let Ok(b) = decoded {
-                out.push(String::from_utf8_lossy(&b).into_owned());
+            if let Ok(b) = bytes {
+                decoded.push(String::from_utf8_lossy(&b).into_owned());
             }
         }
+        out.push((start..end, decoded));
         i = end.max(start + 3);
     }
     out

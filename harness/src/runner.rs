@@ -334,9 +334,24 @@ async fn known_secrets(fake: &Fake, jwt_secret: Option<&str>) -> Vec<(String, &'
     out
 }
 
-/// Replaces every known secret (and its JSON-escaped form) in `text`.
+/// Replaces every known secret (and its JSON-escaped and URL-encoded forms) in `text`, and every
+/// JWT whose readable payload carries one (base64 is not a hiding place).
 pub fn redact_text(text: &str, secrets: &[(String, &'static str)]) -> String {
-    let mut out = text.to_string();
+    let mut out = String::with_capacity(text.len());
+    let mut last = 0;
+    for (span, decoded) in crate::inspect::jwt_spans(text) {
+        let carried = secrets.iter().find(|(secret, _)| {
+            decoded
+                .iter()
+                .any(|d| crate::inspect::contains_secret(d, secret))
+        });
+        if let Some((_, label)) = carried {
+            out.push_str(&text[last..span.start]);
+            out.push_str(&format!("<redacted JWT carrying a {label}>"));
+            last = span.end;
+        }
+    }
+    out.push_str(&text[last..]);
     for (secret, label) in secrets {
         let mark = format!("<redacted {label}>");
         out = out.replace(secret.as_str(), &mark);
