@@ -429,3 +429,34 @@ fn pair(v: &Value) -> Option<(String, String)> {
         a.get(1)?.as_str()?.to_string(),
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use base64::Engine as _;
+
+    use super::redact_text;
+
+    #[test]
+    fn secrets_and_jwts_carrying_them_are_redacted() {
+        let key = "tiihtNczf5v6AKRyjwEUhQ==";
+        let b64 = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
+        let jwt = format!(
+            "{}.{}.c2ln",
+            b64(r#"{"alg":"HS256"}"#),
+            b64(&format!(r#"{{"sk":"{key}"}}"#))
+        );
+        let clean = format!(
+            "{}.{}.c2ln",
+            b64(r#"{"alg":"HS256"}"#),
+            b64(r#"{"sub":"u1"}"#)
+        );
+        let text = format!(
+            r#"{{"a":"{jwt}","b":"{clean}","c":"{key}","d":"tiihtNczf5v6AKRyjwEUhQ%3D%3D"}}"#
+        );
+        let out = redact_text(&text, &[(key.to_string(), "session_key")]);
+        assert!(!out.contains(key) && !out.contains(&jwt), "{out}");
+        assert!(out.contains("<redacted JWT carrying a session_key>"));
+        assert!(out.contains(&clean), "a JWT without secrets stays readable");
+        assert_eq!(out.matches("<redacted session_key>").count(), 2, "{out}");
+    }
+}
