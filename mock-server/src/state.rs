@@ -1,5 +1,8 @@
-//! The state every handler shares. Cloning is cheap: everything is behind an `Arc`.
+//! The state every handler shares. Cloning is one atomic increment: every request clones it a
+//! few times (each middleware and the handler's `State` extractor), so the parts sit behind a
+//! single `Arc` rather than one each. Fields are reached through `Deref` (`state.engine`).
 
+use std::ops::Deref;
 use std::sync::Arc;
 
 use crate::clock::Clock;
@@ -11,6 +14,11 @@ use crate::wire::Wire;
 
 #[derive(Clone)]
 pub struct AppState {
+    shared: Arc<Shared>,
+}
+
+/// What an [`AppState`] holds.
+pub struct Shared {
     /// Tenants (apps), users, codes, session keys, access tokens, quotas.
     pub engine: Arc<Engine>,
     /// Every request the fake received, bounded.
@@ -26,12 +34,27 @@ pub struct AppState {
 impl AppState {
     /// Fresh state for a validated `config`, reading time from `clock`.
     pub fn new(config: &Config, clock: Clock) -> Self {
-        AppState {
+        Self::from_parts(Shared {
             engine: Arc::new(Engine::new(config, clock.clone())),
             journal: Arc::new(Journal::new(config.journal_capacity())),
             faults: Arc::new(FaultStore::new()),
             wire: Arc::new(Wire::new(config.wire.clone(), clock.clone())),
             clock,
+        })
+    }
+
+    /// State assembled from its parts (e.g. a test sharing one engine between two routers).
+    pub fn from_parts(shared: Shared) -> Self {
+        Self {
+            shared: Arc::new(shared),
         }
+    }
+}
+
+impl Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.shared
     }
 }

@@ -27,9 +27,8 @@ pub(super) fn on_login<R: Rng + ?Sized>(user: &mut User, rules: &Rules, rng: &mu
 
 /// Whether `signature` is the login-state signature of the user's live session_key.
 fn signature_matches(user: &User, now: i64, signature: &str) -> bool {
-    user.live_session_key(now).is_some_and(|key| {
-        wxmock_fixtures::signature::login_state_signature(key.key.expose(), "") == signature
-    })
+    user.live_session_key(now)
+        .is_some_and(|key| key.signature == signature)
 }
 
 impl Engine {

@@ -65,6 +65,9 @@ impl Tenant {
 #[derive(Clone, Debug)]
 pub struct SessionKey {
     pub key: Secret,
+    /// Its login-state signature (HMAC-SHA256 of "" keyed with the key text), computed once:
+    /// checksession compares against it on every call.
+    pub signature: String,
     pub expires_at: i64,
     pub rotated_at: i64,
 }
@@ -137,8 +140,10 @@ impl User {
         if let Some(old) = self.session.take() {
             self.previous_session_key = Some(old.key);
         }
+        let key = id::session_key(rng);
         self.session = Some(SessionKey {
-            key: Secret::new(id::session_key(rng)),
+            signature: wxmock_fixtures::signature::login_state_signature(&key, ""),
+            key: Secret::new(key),
             expires_at,
             rotated_at: now,
         });
