@@ -89,7 +89,6 @@ macro_rules! defect_fails_exactly {
     ($name:ident, $defect:literal, [$($case:literal),* $(,)?]) => {
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn $name() {
-            // Names read as sentences in the test list: `alg_none` → "alg-none fails exactly its row".
             let expected: Vec<String> = vec![$($case.to_string()),*];
             assert_eq!(failed_ids(&[$defect]).await, expected, "defect {}", $defect);
         }
@@ -99,79 +98,131 @@ macro_rules! defect_fails_exactly {
 // Every defect of the matrix: the failed cases of these three families are exactly its row
 // restricted to them (sorted); defects aimed at login.*/robust.* fail none of them.
 defect_fails_exactly!(
-    session_key_in_jwt,
+    session_key_in_jwt_fails_exactly_its_row,
     "session-key-in-jwt",
     ["token.no-sensitive-claims"]
 );
-defect_fails_exactly!(leak_session_key, "leak-session-key", []);
-defect_fails_exactly!(no_exp, "no-exp", ["token.has-expiry"]);
-defect_fails_exactly!(ignore_exp, "ignore-exp", ["token.expired-rejected"]);
 defect_fails_exactly!(
-    predictable_token,
+    leak_session_key_fails_exactly_its_row,
+    "leak-session-key",
+    []
+);
+defect_fails_exactly!(no_exp_fails_exactly_its_row, "no-exp", ["token.has-expiry"]);
+defect_fails_exactly!(
+    ignore_exp_fails_exactly_its_row,
+    "ignore-exp",
+    ["token.expired-rejected"]
+);
+defect_fails_exactly!(
+    predictable_token_fails_exactly_its_row,
     "predictable-token",
     ["token.unpredictable"]
 );
-defect_fails_exactly!(alg_none, "alg-none", ["token.alg-none"]);
-defect_fails_exactly!(weak_secret, "weak-secret", ["token.weak-secret"]);
 defect_fails_exactly!(
-    accept_tampered,
+    alg_none_fails_exactly_its_row,
+    "alg-none",
+    ["token.alg-none"]
+);
+defect_fails_exactly!(
+    weak_secret_fails_exactly_its_row,
+    "weak-secret",
+    ["token.weak-secret"]
+);
+defect_fails_exactly!(
+    accept_tampered_fails_exactly_its_row,
     "accept-tampered",
     ["token.alg-none", "token.tampered"]
 );
-defect_fails_exactly!(token_on_errcode, "token-on-errcode", []);
-defect_fails_exactly!(crash_on_errcode, "crash-on-errcode", []);
-defect_fails_exactly!(no_upstream_timeout, "no-upstream-timeout", []);
-defect_fails_exactly!(accept_garbage_upstream, "accept-garbage-upstream", []);
-defect_fails_exactly!(no_grant_type, "no-grant-type", []);
-defect_fails_exactly!(forward_empty_code, "forward-empty-code", []);
-defect_fails_exactly!(new_user_every_login, "new-user-every-login", []);
-defect_fails_exactly!(shared_identity, "shared-identity", []);
-defect_fails_exactly!(optional_auth, "optional-auth", ["token.missing"]);
-defect_fails_exactly!(crash_on_bad_token, "crash-on-bad-token", ["token.garbage"]);
-defect_fails_exactly!(stack_traces, "stack-traces", []);
 defect_fails_exactly!(
-    no_access_token_cache,
+    token_on_errcode_fails_exactly_its_row,
+    "token-on-errcode",
+    []
+);
+defect_fails_exactly!(
+    crash_on_errcode_fails_exactly_its_row,
+    "crash-on-errcode",
+    []
+);
+defect_fails_exactly!(
+    no_upstream_timeout_fails_exactly_its_row,
+    "no-upstream-timeout",
+    []
+);
+defect_fails_exactly!(
+    accept_garbage_upstream_fails_exactly_its_row,
+    "accept-garbage-upstream",
+    []
+);
+defect_fails_exactly!(no_grant_type_fails_exactly_its_row, "no-grant-type", []);
+defect_fails_exactly!(
+    forward_empty_code_fails_exactly_its_row,
+    "forward-empty-code",
+    []
+);
+defect_fails_exactly!(
+    new_user_every_login_fails_exactly_its_row,
+    "new-user-every-login",
+    []
+);
+defect_fails_exactly!(shared_identity_fails_exactly_its_row, "shared-identity", []);
+defect_fails_exactly!(
+    optional_auth_fails_exactly_its_row,
+    "optional-auth",
+    ["token.missing"]
+);
+defect_fails_exactly!(
+    crash_on_bad_token_fails_exactly_its_row,
+    "crash-on-bad-token",
+    ["token.garbage"]
+);
+defect_fails_exactly!(stack_traces_fails_exactly_its_row, "stack-traces", []);
+defect_fails_exactly!(
+    no_access_token_cache_fails_exactly_its_row,
     "no-access-token-cache",
     ["access-token.cached"]
 );
 defect_fails_exactly!(
-    no_token_refresh,
+    no_token_refresh_fails_exactly_its_row,
     "no-token-refresh",
     ["access-token.refresh-on-expiry"]
 );
 defect_fails_exactly!(
-    expose_access_token,
+    expose_access_token_fails_exactly_its_row,
     "expose-access-token",
     ["access-token.not-exposed"]
 );
 defect_fails_exactly!(
-    no_watermark_check,
+    no_watermark_check_fails_exactly_its_row,
     "no-watermark-check",
     ["data.watermark-mismatch"]
 );
 defect_fails_exactly!(
-    crash_on_bad_data,
+    crash_on_bad_data_fails_exactly_its_row,
     "crash-on-bad-data",
     ["data.bad-iv", "data.tampered"]
 );
 defect_fails_exactly!(
-    fallback_old_session_key,
+    fallback_old_session_key_fails_exactly_its_row,
     "fallback-old-session-key",
     ["data.stale-session-key"]
 );
 defect_fails_exactly!(
-    truncate_nickname,
+    truncate_nickname_fails_exactly_its_row,
     "truncate-nickname",
     ["data.roundtrip-property"]
 );
 defect_fails_exactly!(
-    urlsafe_base64,
+    urlsafe_base64_fails_exactly_its_row,
     "urlsafe-base64",
     ["data.roundtrip-property", "data.user-info"]
 );
 defect_fails_exactly!(
-    phone_countrycode_number,
+    phone_countrycode_number_fails_exactly_its_row,
     "phone-countrycode-number",
     ["data.phone-number"]
 );
-defect_fails_exactly!(wedge_on_upstream_reset, "wedge-on-upstream-reset", []);
+defect_fails_exactly!(
+    wedge_on_upstream_reset_fails_exactly_its_row,
+    "wedge-on-upstream-reset",
+    []
+);
