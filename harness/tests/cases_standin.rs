@@ -310,3 +310,35 @@ async fn data_and_access_token_cases_skip_without_their_endpoints() {
         assert!(reason.contains("profile"), "{id}: {reason}");
     }
 }
+
+#[tokio::test]
+async fn a_profile_secret_that_does_not_verify_the_token_errors_expired_rejected() {
+    let server = MockServer::start().await;
+    let token = strong_jwt(3600);
+    login_gives(&server, &token).await;
+    me_accepts_only(&server, &token).await;
+    let extra = "[jwt]\nsecret = \"not-the-key-the-backend-uses\"\n";
+    let results = run_cases(profile(&server.uri(), extra), &["token.expired-rejected"]).await;
+    let (status, reason) = &results["token.expired-rejected"];
+    assert_eq!(status, "errored");
+    assert!(reason.contains("does not verify"), "{reason}");
+}
+
+#[tokio::test]
+async fn a_readme_sample_key_fails_token_weak_secret() {
+    let server = MockServer::start().await;
+    let token = jwt::mint(
+        HmacAlg::Hs384,
+        &claims(json!({"sub": "u-1", "exp": now() + 60})),
+        b"keyboard cat",
+    );
+    login_gives(&server, &token).await;
+    me_accepts_only(&server, &token).await;
+    let results = run_cases(profile(&server.uri(), ""), &["token.weak-secret"]).await;
+    let (status, reason) = &results["token.weak-secret"];
+    assert_eq!(status, "failed");
+    assert!(
+        reason.contains("keyboard cat") && reason.contains("HS384"),
+        "{reason}"
+    );
+}
