@@ -167,3 +167,48 @@ fn the_example_config_is_valid_and_seeds_its_apps() {
     assert_eq!(config.apps.len(), 1);
     assert_eq!(config.apps[0].users.len(), 3);
 }
+
+#[tokio::test]
+async fn request_logs_mask_the_secret() {
+    let mut child = Command::new(BIN)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("RUST_LOG", "info")
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    let url = first
+        .trim()
+        .split("listening on ")
+        .nth(1)
+        .unwrap()
+        .to_owned();
+    let secret = "0123456789abcdef0123456789abcdef";
+    let answer = reqwest::get(format!(
+        "{url}/cgi-bin/token?grant_type=client_credential&appid=wxdeadbeef00c0ffee&secret={secret}"
+    ))
+    .await
+    .unwrap()
+    .text()
+    .await
+    .unwrap();
+    let token: serde_json::Value = serde_json::from_str(&answer).unwrap();
+    let token = token["access_token"].as_str().unwrap().to_owned();
+    reqwest::get(format!(
+        "{url}/wxa/checksession?access_token={token}&openid=x&signature=y&sig_method=hmac_sha256"
+    ))
+    .await
+    .unwrap();
+    assert_eq!(terminate(&mut child), 0);
+    let mut logs = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut logs).unwrap();
+    assert!(logs.contains("/cgi-bin/token"), "{logs}");
+    assert!(logs.contains("***"), "{logs}");
+    assert!(!logs.contains(secret), "{logs}");
+    assert!(!logs.contains(&token), "{logs}");
+}

@@ -105,3 +105,38 @@ async fn the_same_seed_gives_the_same_generated_openids_after_a_reset() {
     fake.state.engine.reset_all();
     assert_eq!(fake.state.engine.users("wxa").unwrap()[0].openid, before);
 }
+
+mod boundaries {
+    use proptest::prelude::*;
+    use wxmock_server::{AppState, Clock, Config, ALICE_OPENID, DEMO_APPID, DEMO_SECRET};
+
+    fn state(ttl: i64) -> AppState {
+        let config = Config::from_toml(&format!("[rules]\ncode_ttl_secs = {ttl}")).unwrap();
+        AppState::new(&config, Clock::fixed(1_700_000_000))
+    }
+
+    proptest! {
+        #[test]
+        fn a_code_is_accepted_exactly_while_younger_than_its_ttl(ttl in 1i64..1000, age in 0u64..2000) {
+            let state = state(ttl);
+            let code = state.engine.login(DEMO_APPID, ALICE_OPENID).unwrap();
+            state.clock.advance(age);
+            let result = state.engine.code2session(DEMO_APPID, DEMO_SECRET, &code);
+            prop_assert_eq!(result.is_ok(), (age as i64) < ttl, "{:?}", result);
+            if let Err(err) = result {
+                prop_assert_eq!(err.errcode, 40029);
+            }
+        }
+
+        #[test]
+        fn an_access_token_works_exactly_for_7200_seconds(age in 0u64..10_000) {
+            let state = state(300);
+            let token = state.engine.mint_access_token(DEMO_APPID).unwrap();
+            state.clock.advance(age);
+            match state.engine.authorize(&token) {
+                Ok(appid) => prop_assert!(age < 7200 && appid == DEMO_APPID),
+                Err(err) => prop_assert!(age >= 7200 && err.errcode == 42001),
+            }
+        }
+    }
+}
