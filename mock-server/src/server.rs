@@ -150,6 +150,7 @@ pub struct MockWeChat {
 #[derive(Default)]
 pub struct MockWeChatBuilder {
     config: Option<Config>,
+    seed: Option<u64>,
     clock: Option<Clock>,
     listen: Option<SocketAddr>,
 }
@@ -158,6 +159,13 @@ impl MockWeChatBuilder {
     /// Apps, users and rules (validated at start). Default: the demo app and personas.
     pub fn config(mut self, config: Config) -> Self {
         self.config = Some(config);
+        self
+    }
+
+    /// Seed of the generated ids, codes, keys and tokens (overrides the config's `seed`), so a
+    /// run is repeatable.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = Some(seed);
         self
     }
 
@@ -175,7 +183,10 @@ impl MockWeChatBuilder {
 
     /// Starts the fake, or says why it could not (invalid config, address in use).
     pub async fn try_start(self) -> Result<MockWeChat, ServerError> {
-        let config = self.config.unwrap_or_default();
+        let mut config = self.config.unwrap_or_default();
+        if self.seed.is_some() {
+            config.seed = self.seed;
+        }
         config.validate()?;
         let clock = self.clock.unwrap_or_else(Clock::system);
         let state = AppState::new(&config, clock);

@@ -121,6 +121,16 @@ async fn an_invalid_config_is_refused_at_start() {
 }
 
 #[tokio::test]
+async fn the_builder_seed_gives_the_same_codes_every_run() {
+    let a = MockWeChat::builder().seed(11).start().await;
+    let b = MockWeChat::builder().seed(11).start().await;
+    let c = MockWeChat::builder().seed(12).start().await;
+    let code = a.login(DEMO_APPID, ALICE_OPENID).unwrap();
+    assert_eq!(code, b.login(DEMO_APPID, ALICE_OPENID).unwrap());
+    assert_ne!(code, c.login(DEMO_APPID, ALICE_OPENID).unwrap());
+}
+
+#[tokio::test]
 async fn the_same_seed_gives_the_same_codes() {
     let config = Config::from_toml("seed = 7").unwrap();
     let a = MockWeChat::builder().config(config.clone()).start().await;
