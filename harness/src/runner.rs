@@ -91,7 +91,9 @@ pub async fn run(
                 field: "fake.listen".into(),
                 message: "is not an address".into(),
             })?;
+    // The fake draws openids, codes and keys from the run's seed too, so `--seed` replays a run.
     let wechat = wxmock_server::MockWeChat::builder()
+        .seed(seed)
         .listen(listen)
         .try_start()
         .await
