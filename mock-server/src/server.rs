@@ -43,9 +43,22 @@ pub fn app(state: AppState) -> Router {
         wechat = wechat.layer(from_fn(log_request));
     }
     Router::new()
-        .nest("/__admin", crate::admin::routes().fallback(admin_not_found))
+        .nest(
+            "/__admin",
+            crate::admin::routes()
+                .fallback(admin_not_found)
+                .method_not_allowed_fallback(admin_wrong_method),
+        )
         .merge(wechat)
         .with_state(state)
+}
+
+async fn admin_wrong_method(method: Method, OriginalUri(uri): OriginalUri) -> Response {
+    AdminError {
+        status: axum::http::StatusCode::METHOD_NOT_ALLOWED,
+        message: format!("{method} is not allowed on {}", uri.path()),
+    }
+    .into_response()
 }
 
 async fn admin_not_found(method: Method, OriginalUri(uri): OriginalUri) -> Response {

@@ -64,3 +64,20 @@ async fn an_unknown_control_api_path_is_a_json_404() {
         .unwrap()
         .contains("/__admin/nothing-here"));
 }
+
+#[tokio::test]
+async fn a_wrong_method_on_the_control_api_is_a_json_405() {
+    let fake = fake();
+    let answer = fake
+        .send(
+            axum::http::Request::delete("/__admin/health")
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(answer.status, 405);
+    assert!(answer.json()["error"]
+        .as_str()
+        .unwrap()
+        .contains("/__admin/health"));
+}
