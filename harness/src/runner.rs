@@ -309,7 +309,9 @@ async fn start_from_profile(
 /// the fake handed out, and the profile's JWT secret.
 async fn known_secrets(fake: &Fake, jwt_secret: Option<&str>) -> Vec<(String, &'static str)> {
     let mut out = vec![(fake.secret().to_string(), "appsecret")];
-    if let Some(s) = jwt_secret {
+    // A weak key is public knowledge (that is what token.weak-secret reports), and redacting a
+    // dictionary word such as "secret" would mangle every sentence that contains it.
+    if let Some(s) = jwt_secret.filter(|s| s.len() >= 8 && !crate::jwt::WEAK_SECRETS.contains(s)) {
         out.push((s.to_string(), "jwt secret"));
     }
     if let Ok(entries) = fake.journal(None, 0).await {

@@ -169,10 +169,16 @@ impl Case {
 
 /// The whole catalogue, in run order (robust.* last: they look back over the whole run).
 pub fn catalogue() -> Vec<Case> {
-    let mut all = login::cases();
+    // `login.no-secret-leak` judges every client-visible answer of the run, so it runs after the
+    // token, data and access-token families have produced theirs (a session_key leaked only by a
+    // user-info answer must be caught too), and before robust.* which must come last.
+    let (run_level, mut all): (Vec<Case>, Vec<Case>) = login::cases()
+        .into_iter()
+        .partition(|case| case.id == "login.no-secret-leak");
     all.extend(token::cases());
     all.extend(crypto::cases());
     all.extend(access_token::cases());
+    all.extend(run_level);
     all.extend(robustness::cases());
     all
 }
