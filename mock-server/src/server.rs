@@ -115,6 +115,7 @@ pub async fn serve<F>(listener: TcpListener, state: AppState, shutdown: F) -> st
 where
     F: Future<Output = ()> + Send + 'static,
 {
+    let faults = state.faults.clone();
     let router = app(state);
     let graceful = GracefulShutdown::new();
     tokio::pin!(shutdown);
@@ -143,6 +144,9 @@ where
         });
     }
     drop(listener);
+    // A `timeout` fault may be holding a connection for minutes on purpose; a shutdown must not
+    // wait for it.
+    faults.release_held();
     graceful.shutdown().await;
     Ok(())
 }

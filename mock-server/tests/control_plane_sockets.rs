@@ -275,3 +275,44 @@ async fn clearing_the_faults_releases_a_held_connection_at_once() {
         "a released timeout drops the connection: {outcome:?}"
     );
 }
+
+#[tokio::test]
+async fn a_shutdown_does_not_wait_for_a_connection_a_timeout_fault_is_holding() {
+    let state = wxmock_server::state::AppState::new(
+        &wxmock_server::config::Config::default(),
+        wxmock_server::clock::Clock::system(),
+    );
+    let journal = state.journal.clone();
+    let listener = wxmock_server::server::bind("127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let address = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(wxmock_server::server::serve(listener, state, async {
+        let _ = stopped.await;
+    }));
+    let base = format!("http://{address}");
+    let response = reqwest::Client::new()
+        .post(format!("{base}/__admin/faults"))
+        .json(&json!({"path": "/sns/jscode2session", "fault": "timeout", "delay_ms": 120_000}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    let held = tokio::spawn(reqwest::get(format!(
+        "{base}/sns/jscode2session?appid={DEMO_APPID}&js_code=x"
+    )));
+    // The journal records a held request (status 0) as soon as the fault takes it.
+    while journal.count("/sns/jscode2session") == 0 {
+        tokio::task::yield_now().await;
+    }
+
+    stop.send(()).unwrap();
+    // Bounded far below the 120 s hold: without the release the shutdown would wait for it.
+    tokio::time::timeout(Duration::from_secs(10), server)
+        .await
+        .expect("the shutdown waited for the held connection")
+        .unwrap()
+        .unwrap();
+    let _ = held.await;
+}
