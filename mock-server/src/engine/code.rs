@@ -2,7 +2,7 @@
 //! use, bound to their appid, used up by a failed exchange too (switchable).
 
 use super::quota::{DAY, MINUTE};
-use super::registry::{unknown_app, unknown_user, Engine, FIRST_SWEEP};
+use super::registry::{find_user_mut, Engine, FIRST_SWEEP};
 use super::{id, session};
 use crate::errcode::{
     WxError, CODE_BEEN_USED, CODE_BLOCKED, DAILY_QUOTA, INVALID_APPID, INVALID_APPSECRET,
@@ -44,14 +44,7 @@ impl Engine {
         let now = self.now();
         let mut guard = self.lock();
         let inner = &mut *guard;
-        let tenant = inner
-            .tenants
-            .get_mut(appid)
-            .ok_or_else(|| unknown_app(appid))?;
-        let user = tenant
-            .users
-            .get_mut(openid)
-            .ok_or_else(|| unknown_user(appid, openid))?;
+        let user = find_user_mut(&mut inner.tenants, appid, openid)?;
         session::on_login(user, &self.rules, &mut inner.rng, now);
         // Expired codes only matter until they expire (then any code is 40029): sweep them.
         if inner.codes.len() >= inner.sweep_codes_at {

@@ -2,7 +2,7 @@
 //! `/wxa/business/getuserphonenumber`: five minutes, single use, distinct from login codes.
 
 use super::id;
-use super::registry::{unknown_app, unknown_user, Engine};
+use super::registry::{find_user, Engine};
 use crate::errcode::{WxError, INVALID_APPID, INVALID_CODE};
 use crate::error::EngineError;
 
@@ -32,13 +32,7 @@ impl Engine {
         let now = self.now();
         let mut guard = self.lock();
         let inner = &mut *guard;
-        let user = inner
-            .tenants
-            .get(appid)
-            .ok_or_else(|| unknown_app(appid))?
-            .users
-            .get(openid)
-            .ok_or_else(|| unknown_user(appid, openid))?;
+        let user = find_user(&inner.tenants, appid, openid)?;
         if user.phone_number.is_none() {
             return Err(EngineError::NoPhoneNumber {
                 appid: appid.to_owned(),

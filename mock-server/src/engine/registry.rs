@@ -264,12 +264,7 @@ impl Engine {
     /// A user as the control API shows it, with the current session_key.
     pub fn user(&self, appid: &str, openid: &str) -> Result<UserView, EngineError> {
         let inner = self.lock();
-        let tenant = inner.tenants.get(appid).ok_or_else(|| unknown_app(appid))?;
-        tenant
-            .users
-            .get(openid)
-            .map(|u| u.view(appid))
-            .ok_or_else(|| unknown_user(appid, openid))
+        find_user(&inner.tenants, appid, openid).map(|u| u.view(appid))
     }
 
     /// Every user of an app, sorted by openid.
@@ -288,7 +283,36 @@ pub(super) fn unknown_app(appid: &str) -> EngineError {
     }
 }
 
-pub(super) fn unknown_user(appid: &str, openid: &str) -> EngineError {
+/// The user `openid` of the app `appid`, or the error naming which of the two is unknown.
+pub(super) fn find_user<'a>(
+    tenants: &'a HashMap<String, Tenant>,
+    appid: &str,
+    openid: &str,
+) -> Result<&'a User, EngineError> {
+    tenants
+        .get(appid)
+        .ok_or_else(|| unknown_app(appid))?
+        .users
+        .get(openid)
+        .ok_or_else(|| unknown_user(appid, openid))
+}
+
+/// [`find_user`], for changing the user. Takes the tenants alone so the caller can still borrow
+/// the engine's other fields (the RNG) at the same time.
+pub(super) fn find_user_mut<'a>(
+    tenants: &'a mut HashMap<String, Tenant>,
+    appid: &str,
+    openid: &str,
+) -> Result<&'a mut User, EngineError> {
+    tenants
+        .get_mut(appid)
+        .ok_or_else(|| unknown_app(appid))?
+        .users
+        .get_mut(openid)
+        .ok_or_else(|| unknown_user(appid, openid))
+}
+
+fn unknown_user(appid: &str, openid: &str) -> EngineError {
     EngineError::UnknownUser {
         appid: appid.to_owned(),
         openid: openid.to_owned(),

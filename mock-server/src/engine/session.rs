@@ -4,7 +4,7 @@
 use rand::Rng;
 
 use super::quota::MINUTE;
-use super::registry::{unknown_app, unknown_user, Engine};
+use super::registry::{find_user, find_user_mut, Engine};
 use super::tenant::User;
 use crate::config::{Rules, SessionKeyRotation};
 use crate::errcode::{WxError, INVALID_SIGNATURE, MINUTE_QUOTA};
@@ -37,13 +37,7 @@ impl Engine {
         let now = self.now();
         let mut guard = self.lock();
         let inner = &mut *guard;
-        let user = inner
-            .tenants
-            .get_mut(appid)
-            .ok_or_else(|| unknown_app(appid))?
-            .users
-            .get_mut(openid)
-            .ok_or_else(|| unknown_user(appid, openid))?;
+        let user = find_user_mut(&mut inner.tenants, appid, openid)?;
         user.rotate_session_key(&mut inner.rng, now, self.rules.session_key_ttl_secs);
         Ok(())
     }
@@ -57,13 +51,7 @@ impl Engine {
     ) -> Result<(String, Option<String>), EngineError> {
         let now = self.now();
         let inner = self.lock();
-        let user = inner
-            .tenants
-            .get(appid)
-            .ok_or_else(|| unknown_app(appid))?
-            .users
-            .get(openid)
-            .ok_or_else(|| unknown_user(appid, openid))?;
+        let user = find_user(&inner.tenants, appid, openid)?;
         let current = user
             .live_session_key(now)
             .ok_or_else(|| EngineError::NoSessionKey {
