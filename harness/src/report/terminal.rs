@@ -47,7 +47,8 @@ impl<W: Write + Send> TerminalReporter<W> {
                 )?;
                 writeln!(
                     self.out,
-                    "running {total} cases with seed {seed} (replay with --seed {seed})"
+                    "running {} with seed {seed} (replay with --seed {seed})",
+                    cases(*total)
                 )?;
             }
             Event::CaseStarted { .. } => {}
@@ -108,8 +109,8 @@ impl<W: Write + Send> TerminalReporter<W> {
                 let s = &report.summary;
                 writeln!(
                     self.out,
-                    "\n{} cases: {} passed, {} failed, {} skipped, {} errored ({} expected failures) in {:.1} s, seed {}",
-                    s.total,
+                    "\n{}: {} passed, {} failed, {} skipped, {} errored ({} expected failures) in {:.1} s, seed {}",
+                    cases(s.total),
                     s.passed,
                     s.failed,
                     s.skipped,
@@ -140,5 +141,14 @@ impl<W: Write + Send> TerminalReporter<W> {
             }
         }
         self.out.flush()
+    }
+}
+
+/// "1 case", "34 cases".
+fn cases(n: usize) -> String {
+    if n == 1 {
+        "1 case".to_owned()
+    } else {
+        format!("{n} cases")
     }
 }
