@@ -182,6 +182,10 @@ fn print_banner(address: SocketAddr, config: &Config) {
             "    curl -s \"{base}/sns/jscode2session?appid={}&secret={secret}&js_code=$CODE&grant_type=authorization_code\"\n",
             app.appid
         ));
+        out.push_str(
+            "  from a mini-program: send js_code=wxmock-as-alice (or wxmock-as-<openid>) instead of the wx.login code;\n    \
+             js_code=wxmock-err-40029 answers that errcode; [rules] unknown_code_user adopts real wx.login codes\n",
+        );
     }
     print!("{out}");
     use std::io::Write as _;

@@ -114,6 +114,11 @@ pub struct Rules {
     pub phone_code_ttl_secs: i64,
     /// Write `countryCode` as the number 86 (doc example) instead of the string "86" (wire).
     pub country_code_as_number: bool,
+    /// A persona name or openid that a js_code the fake never issued logs in (once: the code is
+    /// then used up like any other). For a mini-program running in WeChat's devtools, whose
+    /// `wx.login` codes come from the real WeChat. Unset (the default): unknown codes answer
+    /// 40029, as WeChat does.
+    pub unknown_code_user: Option<String>,
 }
 
 impl Default for Rules {
@@ -141,6 +146,7 @@ impl Default for Rules {
             reset_session_key_per_minute: 60_000,
             phone_code_ttl_secs: 300,
             country_code_as_number: false,
+            unknown_code_user: None,
         }
     }
 }

@@ -307,3 +307,48 @@ async fn slashes_are_escaped_when_switched_on() {
     assert!(ok.text.contains(&key.replace('/', "\\/")));
     assert_eq!(ok.json()["session_key"], key);
 }
+
+/// A code as the real `wx.login` gives it, never issued by the fake.
+const DEVTOOLS_CODE: &str = "0e1aBcDeFgHiJkLmNoPqRsTuVwXyZ012";
+
+#[tokio::test]
+async fn a_persona_magic_code_logs_that_persona_in_with_a_fresh_code_each_time() {
+    let fake = fake();
+    let first = fake.exchange("wxmock-as-alice").await;
+    assert_eq!(first.json()["openid"], ALICE_OPENID, "{:?}", first.json());
+    assert!(first.json()["unionid"].is_string());
+    // Like wx.login: every use is a new login (a new code, a rotated session_key), never 40163.
+    let second = fake.exchange("wxmock-as-ALICE").await;
+    assert_eq!(second.json()["openid"], ALICE_OPENID);
+    assert_ne!(first.json()["session_key"], second.json()["session_key"]);
+    // An openid works as well as a persona name.
+    let by_openid = fake.exchange(&format!("wxmock-as-{BOB_OPENID}")).await;
+    assert_eq!(by_openid.json()["openid"], BOB_OPENID);
+}
+
+#[tokio::test]
+async fn a_persona_magic_code_keeps_the_personas_rules() {
+    let fake = fake();
+    assert_eq!(fake.exchange("wxmock-as-mallory").await.errcode(), 40226);
+    assert_eq!(fake.exchange("wxmock-as-nobody").await.errcode(), 40029);
+}
+
+#[tokio::test]
+async fn with_an_unknown_code_user_a_code_the_fake_never_issued_logs_that_user_in_once() {
+    let fake = fake_with(rules(r#"unknown_code_user = "bob""#));
+    let answer = fake.exchange(DEVTOOLS_CODE).await;
+    assert_eq!(answer.json()["openid"], BOB_OPENID, "{:?}", answer.json());
+    // Adopted, the code follows the rules of any code: single use.
+    assert_eq!(fake.exchange(DEVTOOLS_CODE).await.errcode(), 40163);
+    // Codes the fake issued keep their own user.
+    let code = fake.login(ALICE_OPENID);
+    assert_eq!(fake.exchange(&code).await.json()["openid"], ALICE_OPENID);
+}
+
+#[tokio::test]
+async fn an_unknown_code_user_who_does_not_exist_leaves_unknown_codes_invalid() {
+    let fake = fake_with(rules(
+        r#"unknown_code_user = "oNobody_000000000000000000000""#,
+    ));
+    assert_eq!(fake.exchange(DEVTOOLS_CODE).await.errcode(), 40029);
+}

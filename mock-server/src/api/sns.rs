@@ -8,12 +8,16 @@ use serde_json::{Map, Value};
 
 use super::request::QueryParams;
 use crate::config::GrantTypePolicy;
-use crate::engine::Code2Session;
+use crate::engine::{persona, Code2Session};
 use crate::errcode::{WxError, APPID_MISSING, APPSECRET_MISSING, INVALID_GRANT_TYPE, MISSING_CODE};
 use crate::state::AppState;
 use crate::wire::Family;
 
 const GRANT_TYPE: &str = "authorization_code";
+
+/// `js_code=wxmock-as-<persona or openid>` logs that user in with a fresh code, as if the
+/// mini-program had called `wx.login` as them: for frontend developers, no admin call needed.
+pub const LOGIN_AS_PREFIX: &str = "wxmock-as-";
 
 /// Reads only the query, whatever the method: a POST with a form body therefore answers
 /// 41002, as WeChat does.
@@ -49,5 +53,24 @@ fn exchange(state: &AppState, query: &QueryParams<'_>) -> Result<Code2Session, W
     if !grant_ok {
         return Err(WxError::new(INVALID_GRANT_TYPE));
     }
+    let minted;
+    let js_code = if let Some(who) = js_code.strip_prefix(LOGIN_AS_PREFIX) {
+        // An unknown app or user keeps the magic code, which then answers like any unknown code.
+        match state.engine.login(appid, persona::openid_of(who)) {
+            Ok(code) => {
+                minted = code;
+                minted.as_str()
+            }
+            Err(_) => js_code,
+        }
+    } else {
+        if let Some(who) = &state.engine.rules().unknown_code_user {
+            // Failing to adopt (unknown app or user) leaves the code unknown: 40029 or 40013.
+            let _ = state
+                .engine
+                .adopt_code(appid, persona::openid_of(who), js_code);
+        }
+        js_code
+    };
     state.engine.code2session(appid, secret, js_code)
 }

@@ -41,9 +41,40 @@ impl Engine {
     /// What `wx.login` gives `openid` in `appid`: a fresh code. Applies the session_key
     /// rotation policy (default: a new key on every login).
     pub fn login(&self, appid: &str, openid: &str) -> Result<String, EngineError> {
+        // Without a code to adopt there is always a fresh one.
+        self.issue_code(appid, openid, None)
+            .map(|code| code.unwrap_or_default())
+    }
+
+    /// Takes `js_code`, a code this fake never issued (one the real `wx.login` gave a
+    /// mini-program in WeChat's devtools, say), as `openid`'s fresh login code: from now on it
+    /// follows every rule of a code the fake issued (5 minutes, single use, this app only).
+    /// Returns false, changing nothing, when the fake already knows the code.
+    pub fn adopt_code(
+        &self,
+        appid: &str,
+        openid: &str,
+        js_code: &str,
+    ) -> Result<bool, EngineError> {
+        self.issue_code(appid, openid, Some(js_code))
+            .map(|code| code.is_some())
+    }
+
+    /// A login of `openid`: the rotation policy, then a new code (or `adopt`, unless it is
+    /// known already: then `None`). One lock for the check and the insert, so two requests
+    /// with the same unknown code cannot both adopt it.
+    fn issue_code(
+        &self,
+        appid: &str,
+        openid: &str,
+        adopt: Option<&str>,
+    ) -> Result<Option<String>, EngineError> {
         let now = self.now();
         let mut guard = self.lock();
         let inner = &mut *guard;
+        if adopt.is_some_and(|code| inner.codes.contains_key(code)) {
+            return Ok(None);
+        }
         let user = find_user_mut(&mut inner.tenants, appid, openid)?;
         session::on_login(user, &self.rules, &mut inner.rng, now);
         // Expired codes only matter until they expire (then any code is 40029): sweep them.
@@ -52,11 +83,14 @@ impl Engine {
             inner.codes.retain(|_, c| c.issued_at + ttl > now);
             inner.sweep_codes_at = (inner.codes.len() * 2).max(FIRST_SWEEP);
         }
-        let code = loop {
-            let candidate = id::js_code(&mut inner.rng);
-            if !inner.codes.contains_key(&candidate) {
-                break candidate;
-            }
+        let code = match adopt {
+            Some(code) => code.to_owned(),
+            None => loop {
+                let candidate = id::js_code(&mut inner.rng);
+                if !inner.codes.contains_key(&candidate) {
+                    break candidate;
+                }
+            },
         };
         inner.codes.insert(
             code.clone(),
@@ -67,7 +101,7 @@ impl Engine {
                 used: false,
             },
         );
-        Ok(code)
+        Ok(Some(code))
     }
 
     /// The openid of an outstanding (unused, unexpired) login code of `appid`, without using

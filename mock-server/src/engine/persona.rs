@@ -31,6 +31,14 @@ pub const PERSONAS: &[(&str, &str, &str)] = &[
     ),
 ];
 
+/// The openid a persona name stands for (`alice`, any case), or `who` itself: an openid.
+pub fn openid_of(who: &str) -> &str {
+    PERSONAS
+        .iter()
+        .find(|(name, _, _)| name.eq_ignore_ascii_case(who))
+        .map_or(who, |(_, openid, _)| openid)
+}
+
 /// The demo app with alice, bob and mallory.
 pub fn demo_app() -> AppConfig {
     AppConfig {
