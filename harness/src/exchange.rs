@@ -100,6 +100,16 @@ impl Response {
             .find(|(k, _)| k.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
     }
+    /// The value of the cookie `name` set by this answer (`Set-Cookie: name=value; …`), as sent
+    /// (still URL-encoded, as it must be sent back).
+    pub fn cookie(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .filter(|(k, _)| k.eq_ignore_ascii_case("set-cookie"))
+            .filter_map(|(_, v)| v.split(';').next()?.split_once('='))
+            .find(|(k, _)| k.trim() == name)
+            .map(|(_, v)| v.trim())
+    }
     pub fn is_success(&self) -> bool {
         (200..300).contains(&self.status)
     }

@@ -110,6 +110,21 @@ fn validation_errors_name_the_field() {
         ),
         (format!("{MINIMAL}\n[fake]\nappid = \"wx1\"\n"), "fake"),
         (
+            MINIMAL.replace(
+                "path = \"/api/login\"",
+                "path = \"/api/login\"\ntoken_cookie = \"sid\"\ntoken_header = \"X-Token\"",
+            ),
+            "login.token_cookie",
+        ),
+        (
+            format!("{MINIMAL}\n[auth]\nstyle = \"cookie\"\n"),
+            "auth.cookie",
+        ),
+        (
+            format!("{MINIMAL}\n[auth]\ncookie = \"sid\"\n"),
+            "auth.cookie",
+        ),
+        (
             format!("{MINIMAL}\n[fake]\nlisten = \"localhost\"\n"),
             "fake.listen",
         ),

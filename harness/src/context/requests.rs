@@ -52,7 +52,18 @@ impl Ctx {
     pub async fn login(&mut self, code: Option<&str>) -> Result<LoginResult, CaseError> {
         let req = self.login_request(code);
         let response = self.send("login", req).await?;
-        let token = self.token_of(&response);
+        let mut token = self.token_of(&response);
+        if let Some(cookie) = token.as_deref() {
+            // A session middleware may set a cookie on a failed login too; it is a token only if
+            // it opens the protected endpoint.
+            if self.profile.login.token_cookie.is_some() && !self.is_accepted(&response) {
+                let cookie = cookie.to_owned();
+                let answer = self.protected(Some(&cookie)).await?;
+                if !self.is_accepted(&answer) {
+                    token = None;
+                }
+            }
+        }
         Ok(LoginResult {
             code: code.map(str::to_string),
             response,
@@ -60,9 +71,19 @@ impl Ctx {
         })
     }
 
-    /// The token in a login answer (non-empty string at the token pointer).
+    /// The token in a login answer: the profile's cookie or header, else a non-empty string
+    /// (or number) at the token pointer.
     pub fn token_of(&self, r: &Response) -> Option<String> {
-        match r.pointer(&self.profile.login.token_pointer) {
+        let login = &self.profile.login;
+        if let Some(name) = &login.token_cookie {
+            return r.cookie(name).filter(|v| !v.is_empty()).map(str::to_owned);
+        }
+        if let Some(name) = &login.token_header {
+            let value = r.header(name)?.trim();
+            let value = value.strip_prefix("Bearer ").unwrap_or(value).trim();
+            return (!value.is_empty()).then(|| value.to_owned());
+        }
+        match r.pointer(&login.token_pointer) {
             Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
             Some(Value::Number(n)) => Some(n.to_string()),
             _ => None,
@@ -120,6 +141,9 @@ impl Ctx {
                     .push(("Authorization".into(), format!("Basic {cred}")));
             }
             TokenPlacement::Query { field } => req.query.push((field, token.to_string())),
+            TokenPlacement::Cookie { name } => req
+                .headers
+                .push(("Cookie".into(), format!("{name}={token}"))),
             TokenPlacement::Json { field } => {
                 let mut obj = match req.body.take() {
                     Some(Body::Json(Value::Object(m))) => m,

@@ -140,6 +140,17 @@ pub struct LoginSection {
     /// JSON pointer of the token in the answer, e.g. `/token` or `/data/token`.
     #[serde(default = "default_token_pointer")]
     pub token_pointer: String,
+    /// Take the token from this cookie of the answer's `Set-Cookie` instead of the body: a
+    /// session cookie such as `connect.sid` (express-session), `koa:sess`, `EGG_SESS` or
+    /// `sessionid` (Django). Such a cookie counts as a token only on a successful login answer,
+    /// or when it really opens the protected endpoint (many session middlewares set a cookie on
+    /// every answer, failed logins included).
+    #[serde(default)]
+    pub token_cookie: Option<String>,
+    /// Take the token from this header of the answer (e.g. `X-Token`) instead of the body; a
+    /// leading `Bearer ` is removed.
+    #[serde(default)]
+    pub token_header: Option<String>,
 }
 
 /// How a protected request carries the token.
@@ -159,6 +170,8 @@ pub enum AuthStyle {
     Json,
     /// A query parameter.
     Query,
+    /// A cookie (`Cookie: <name>=<token>`): session-cookie backends.
+    Cookie,
 }
 
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
@@ -175,6 +188,9 @@ pub struct AuthSection {
     /// The field/parameter name for `json`/`query` (default `token`).
     #[serde(default)]
     pub field: Option<String>,
+    /// The cookie name for `style = "cookie"` (default: `login.token_cookie`).
+    #[serde(default)]
+    pub cookie: Option<String>,
 }
 
 /// Where the token goes, resolved from [`AuthSection`].
@@ -191,6 +207,10 @@ pub enum TokenPlacement {
     },
     Query {
         field: String,
+    },
+    /// `Cookie: <name>=<token>`.
+    Cookie {
+        name: String,
     },
 }
 
@@ -219,6 +239,10 @@ impl AuthSection {
             AuthStyle::Basic => TokenPlacement::Basic,
             AuthStyle::Json => TokenPlacement::Json { field: field() },
             AuthStyle::Query => TokenPlacement::Query { field: field() },
+            // Validation fills `cookie` from `login.token_cookie` when it is not given.
+            AuthStyle::Cookie => TokenPlacement::Cookie {
+                name: self.cookie.clone().unwrap_or_default(),
+            },
         }
     }
 }
@@ -503,10 +527,14 @@ impl Profile {
 
     /// Parses and validates a profile; `origin` names it in errors.
     pub fn from_toml_str(text: &str, origin: &str) -> Result<Self, HarnessError> {
-        let profile: Profile = toml::from_str(text).map_err(|e| HarnessError::ProfileParse {
-            origin: origin.into(),
-            message: e.to_string(),
-        })?;
+        let mut profile: Profile =
+            toml::from_str(text).map_err(|e| HarnessError::ProfileParse {
+                origin: origin.into(),
+                message: e.to_string(),
+            })?;
+        if profile.auth.style == AuthStyle::Cookie && profile.auth.cookie.is_none() {
+            profile.auth.cookie = profile.login.token_cookie.clone();
+        }
         profile.validate(origin)?;
         Ok(profile)
     }

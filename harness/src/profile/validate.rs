@@ -93,6 +93,21 @@ impl Profile {
                 "must point at the token, e.g. /token".into(),
             ));
         }
+        if self.login.token_cookie.is_some() && self.login.token_header.is_some() {
+            return Err(err(
+                "login.token_cookie",
+                "and `login.token_header` exclude each other: the token comes from one place"
+                    .into(),
+            ));
+        }
+        for (field, name) in [
+            ("login.token_cookie", &self.login.token_cookie),
+            ("login.token_header", &self.login.token_header),
+        ] {
+            if name.as_deref().is_some_and(|n| n.trim().is_empty()) {
+                return Err(err(field, "must not be empty".into()));
+            }
+        }
         if self.login.code_in == Placement::Header && self.login_code_field().is_none() {
             return Err(err(
                 "login.code_field",
@@ -115,6 +130,19 @@ impl Profile {
             return Err(err(
                 "auth.scheme",
                 "is required with style = \"scheme\" (e.g. \"JWT\")".into(),
+            ));
+        }
+        if a.style == AuthStyle::Cookie && !matches!(a.cookie.as_deref(), Some(c) if !c.is_empty())
+        {
+            return Err(err(
+                "auth.cookie",
+                "is required with style = \"cookie\" (or set `login.token_cookie`)".into(),
+            ));
+        }
+        if a.cookie.is_some() && a.style != AuthStyle::Cookie {
+            return Err(err(
+                "auth.cookie",
+                "only applies to style = \"cookie\"".into(),
             ));
         }
         if a.scheme.is_some() && a.style != AuthStyle::Scheme {
