@@ -80,6 +80,11 @@ async fn token_accepted_fails_on_a_backend_that_rejects_valid_tokens() {
     let report = run_only(profile(&server.uri(), ""), &["token.accepted"]).await;
     assert_eq!(status_of(&report, "token.accepted"), "failed");
     let case = &report.cases[0];
+    let reason = case.reason.as_deref().unwrap_or_default();
+    assert!(
+        reason.contains("401"),
+        "the reason names the refusal: {reason}"
+    );
     assert!(
         case.evidence
             .iter()
