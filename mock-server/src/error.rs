@@ -68,3 +68,42 @@ impl ConfigError {
         text.split_whitespace().collect::<Vec<_>>().join(" ")
     }
 }
+
+/// The local CA or the impersonation front cannot be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum CaError {
+    #[error("cannot generate a certificate")]
+    Generate(#[source] rcgen::Error),
+    #[error("cannot read or write {path}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path} is not a wxmock CA file")]
+    Parse {
+        path: PathBuf,
+        #[source]
+        source: rcgen::Error,
+    },
+    #[error(
+        "the CA directory {dir} lacks {missing}: restore it, or empty the directory for a new CA"
+    )]
+    Incomplete { dir: PathBuf, missing: &'static str },
+    #[error("cannot set up TLS")]
+    Tls(#[source] rustls::Error),
+}
+
+impl CaError {
+    pub(crate) fn generate(source: rcgen::Error) -> Self {
+        CaError::Generate(source)
+    }
+
+    /// The error and its cause on one line (for a CLI's one-line error message).
+    pub fn one_line(&self) -> String {
+        match std::error::Error::source(self) {
+            Some(cause) => format!("{self}: {cause}"),
+            None => self.to_string(),
+        }
+    }
+}

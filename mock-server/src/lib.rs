@@ -12,6 +12,7 @@
 
 pub mod admin;
 pub mod api;
+pub mod ca;
 pub mod clock;
 pub mod config;
 pub mod engine;
@@ -20,6 +21,7 @@ pub mod error;
 pub mod expect;
 pub mod fault;
 pub mod journal;
+pub mod proxy;
 pub mod server;
 pub mod state;
 pub mod wire;
@@ -28,6 +30,6 @@ pub use clock::Clock;
 pub use config::{AppConfig, Config, Rules, UserConfig};
 pub use engine::persona::{ALICE_OPENID, BOB_OPENID, DEMO_APPID, DEMO_SECRET, MALLORY_OPENID};
 pub use engine::{Engine, Secret};
-pub use error::{ConfigError, EngineError, ServerError};
+pub use error::{CaError, ConfigError, EngineError, ServerError};
 pub use server::{app, MockWeChat, MockWeChatBuilder};
 pub use state::AppState;
