@@ -35,6 +35,11 @@ pub struct CheckArgs {
     /// do not fail the run; listed cases that pass are reported so the file can shrink.
     #[arg(long, env = "WXMOCK_EXPECTED_FAILURES")]
     expected_failures: Option<PathBuf>,
+    /// Let token.weak-secret also brute-force short HMAC keys (lowercase letters and digits, up
+    /// to 8 characters, on every core) for at most this many seconds (0, the default: off).
+    #[arg(long, env = "WXMOCK_CRACK_SECS", default_value_t = 0,
+          value_parser = clap::value_parser!(u64).range(0..=3600))]
+    crack_secs: u64,
     /// Write the JSON report here.
     #[arg(long, env = "WXMOCK_JSON")]
     json: Option<PathBuf>,
@@ -87,6 +92,7 @@ pub fn run(args: CheckArgs) -> u8 {
         skip: args.skip,
         expected_failures,
         cases: None,
+        crack_secs: args.crack_secs,
     };
     let files = ReportFiles {
         json: args.json,

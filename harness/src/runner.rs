@@ -37,6 +37,8 @@ pub struct RunOptions {
     pub expected_failures: ExpectedFailures,
     /// Run these cases instead of the catalogue (tests of single cases).
     pub cases: Option<Vec<Case>>,
+    /// Seconds `token.weak-secret` may spend brute-forcing short HMAC keys (0: dictionary only).
+    pub crack_secs: u64,
 }
 
 /// Where the fake listens and which app the backend must use (handed to a launcher).
@@ -164,6 +166,7 @@ pub async fn run(
         vars.clone(),
         seed,
     );
+    ctx.crack_budget = std::time::Duration::from_secs(options.crack_secs);
     let total = cases.len();
     emit(
         reporters,

@@ -206,7 +206,9 @@ fn tampered(ctx: &mut Ctx) -> CaseFuture<'_> {
         // refuse a changed `sub` for the wrong reason; a longer `exp` or an extra claim keeps the
         // token otherwise usable, so only a signature check refuses it.
         let mut forged = vec![jwt::tamper(&jws)];
-        if let Some(exp) = jws.numeric_claim("exp") {
+        if !jws.has_claims_object() {
+            // A bare string/number payload has one thing to change, and `tamper` changed it.
+        } else if let Some(exp) = jws.numeric_claim("exp") {
             let mut claims = jws.claims.clone();
             claims.insert("exp".into(), json!(exp + 86_400));
             forged.push(jwt::ForgedToken {
@@ -214,12 +216,14 @@ fn tampered(ctx: &mut Ctx) -> CaseFuture<'_> {
                 token: jwt::with_claims(&jws, &claims),
             });
         }
-        let mut claims = jws.claims.clone();
-        claims.insert("role".into(), json!("admin"));
-        forged.push(jwt::ForgedToken {
-            label: "claim role=admin added".into(),
-            token: jwt::with_claims(&jws, &claims),
-        });
+        if jws.has_claims_object() {
+            let mut claims = jws.claims.clone();
+            claims.insert("role".into(), json!("admin"));
+            forged.push(jwt::ForgedToken {
+                label: "claim role=admin added".into(),
+                token: jwt::with_claims(&jws, &claims),
+            });
+        }
 
         let mut wrong = Vec::new();
         for f in &forged {
@@ -272,26 +276,69 @@ fn weak_secret(ctx: &mut Ctx) -> CaseFuture<'_> {
             Ok(x) => x,
             Err(skip) => return Ok(skip),
         };
-        let alg = jws.alg().unwrap_or_default().to_owned();
-        if jwt::HmacAlg::from_name(&alg).is_none() {
+        let alg_name = jws.alg().unwrap_or_default().to_owned();
+        let Some(alg) = jws.hmac_alg() else {
             return Ok(Outcome::skipped(format!(
-                "the JWT is signed with {alg:?}, not HMAC: there is no shared key to guess"
+                "the JWT is signed with {alg_name:?}, not HMAC: there is no shared key to guess"
             )));
-        }
+        };
         let appid = ctx.fake.appid().to_owned();
         let appsecret = ctx.fake.secret().to_owned();
         match jwt::find_weak_secret(&jws, &[&appid, &appsecret]) {
             Some(k) if k == appsecret => {
-                Ok(Outcome::failed(format!("the {alg} key is the mini-program's appsecret: anyone who has it can mint tokens")))
+                return Ok(Outcome::failed(format!("the {alg_name} key is the mini-program's appsecret: anyone who has it can mint tokens")))
             }
-            Some(k) if k == appid => Ok(Outcome::failed(format!("the {alg} key is the appid {appid:?}, which is public"))),
+            Some(k) if k == appid => {
+                return Ok(Outcome::failed(format!("the {alg_name} key is the appid {appid:?}, which is public")))
+            }
+            Some(k) => {
+                return Ok(Outcome::failed(format!(
+                    // Worded without the word "secret": the runner redacts the profile's JWT key
+                    // from reports, and under this failure that key is often the word itself.
+                    "the {alg_name} key is {k:?}, one of {} weak and published keys and their variants (tutorial defaults, README samples, common passwords): anyone can mint tokens",
+                    jwt::dictionary_size()
+                )))
+            }
+            None => {}
+        }
+        // A key the profile declares can be measured (RFC 7518 §3.2: at least the hash size).
+        if let Some(key) = ctx.profile.jwt.secret.clone() {
+            if jws.verifies_with(key.as_bytes()) {
+                if let Some(why) = jwt::key_too_short(alg, key.as_bytes()) {
+                    return Ok(Outcome::failed(format!(
+                        "{why}: a short key can be found by brute force from one token"
+                    )));
+                }
+            }
+        }
+        if ctx.crack_budget.is_zero() {
+            return Ok(Outcome::Passed);
+        }
+        let spec = jwt::CrackSpec::short_keys(ctx.crack_budget);
+        let (charset, max_len) = (
+            String::from_utf8_lossy(&spec.charset).into_owned(),
+            spec.max_len,
+        );
+        let searched = jws.clone();
+        let out = tokio::task::spawn_blocking(move || jwt::crack(&searched, &spec))
+            .await
+            .map_err(|e| CaseError::Other(format!("the brute-force search stopped: {e}")))?;
+        match &out.found {
             Some(k) => Ok(Outcome::failed(format!(
-                // Worded without the word "secret": the runner redacts the profile's JWT key from
-                // reports, and under this failure that key is often the word itself.
-                "the {alg} key is {k:?}, one of {} weak and published keys (tutorial defaults, README samples, common passwords): anyone can mint tokens",
-                jwt::WEAK_SECRETS.len()
+                "the {alg_name} key {k:?} was found by brute force in {:.1} s ({} keys, {:.0} keys/s): anyone with one token can mint more",
+                out.elapsed.as_secs_f64(),
+                out.tried,
+                out.keys_per_sec()
             ))),
-            None => Ok(Outcome::Passed),
+            None => {
+                tracing::info!(
+                    tried = out.tried,
+                    complete_len = out.complete_len,
+                    keys_per_sec = out.keys_per_sec() as u64,
+                    "token.weak-secret: brute force over {charset:?} up to {max_len} characters found no key"
+                );
+                Ok(Outcome::Passed)
+            }
         }
     })
 }
@@ -338,6 +385,12 @@ fn has_expiry(ctx: &mut Ctx) -> CaseFuture<'_> {
             Err(skip) => return Ok(skip),
         };
         let max = ctx.profile.jwt.max_lifetime_secs as i64;
+        if !jws.has_claims_object() {
+            return Ok(Outcome::failed(format!(
+                "the JWT's payload is {}, not a claims object, so it has no exp: a stolen token works forever",
+                jws.payload_kind()
+            )));
+        }
         let Some(exp) = jws.numeric_claim("exp") else {
             return Ok(Outcome::failed(format!(
                 "the JWT has no numeric exp claim (claims: {}): a stolen token works forever",
@@ -398,6 +451,12 @@ async fn expiry_property(
         return Ok(Outcome::skipped(format!(
             "the JWT is signed with {:?}; the harness can only mint HMAC tokens",
             jws.alg()
+        )));
+    }
+    if !jws.has_claims_object() {
+        return Ok(Outcome::skipped(format!(
+            "the JWT's payload is {}: there is no exp to move (token.has-expiry fails it)",
+            jws.payload_kind()
         )));
     }
     if !jws.verifies_with(secret) {

@@ -61,6 +61,8 @@ pub struct Ctx {
     pub(crate) exchanges: Vec<Exchange>,
     pub(crate) seen: Vec<Exchange>,
     pub(crate) journal_mark: u64,
+    /// How long `token.weak-secret` may brute-force short HMAC keys (zero: not at all).
+    pub crack_budget: Duration,
 }
 
 impl Ctx {
@@ -89,6 +91,7 @@ impl Ctx {
             exchanges: vec![],
             seen: vec![],
             journal_mark: 0,
+            crack_budget: Duration::ZERO,
         }
     }
 
