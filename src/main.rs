@@ -1,6 +1,7 @@
 //! The `wxmock` command line: parses flags, installs tracing, calls the libraries and maps the
 //! result to a documented exit code. No behaviour lives here.
 
+mod ca;
 mod check;
 mod exit_code;
 mod fixture;
@@ -28,6 +29,8 @@ enum Command {
     Check(check::CheckArgs),
     /// Run the whole catalogue against the bundled reference backend.
     Demo(check::DemoArgs),
+    /// Print the kept impersonation CA (its path, then its PEM), creating it on first use.
+    Ca(ca::CaArgs),
     /// Encrypt and decrypt WeChat open data (WXBizDataCrypt) from the command line.
     #[command(subcommand)]
     Fixture(fixture::FixtureCommand),
@@ -47,6 +50,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve::run(args),
         Command::Check(args) => check::run(args),
         Command::Demo(args) => check::demo(args),
+        Command::Ca(args) => ca::run(args),
         Command::Fixture(command) => fixture::run(command),
     };
     ExitCode::from(code)

@@ -30,6 +30,19 @@ pub struct ServeArgs {
     /// How many requests the journal keeps (overrides the file's `journal_capacity`).
     #[arg(long, env = "WXMOCK_JOURNAL_CAPACITY")]
     journal_capacity: Option<usize>,
+    /// Also listen here as a proxy that impersonates api.weixin.qq.com (CONNECT with TLS from
+    /// wxmock's CA, absolute-form requests, TLS spoken to the port); any other host is refused,
+    /// nothing is forwarded. Prints the environment lines to paste into the backend's shell.
+    #[arg(long, env = "WXMOCK_PROXY", value_name = "ADDR")]
+    proxy: Option<SocketAddr>,
+    /// Also answer as https://api.weixin.qq.com here (hosts-file mode, e.g. 127.0.0.1:443 with
+    /// `127.0.0.1 api.weixin.qq.com` in /etc/hosts).
+    #[arg(long, env = "WXMOCK_TLS_LISTEN", value_name = "ADDR")]
+    tls_listen: Option<SocketAddr>,
+    /// Keep the impersonation CA in this directory (created on first use, key mode 0600) so a
+    /// trust store that holds it keeps working; without it, a fresh CA for each run.
+    #[arg(long, env = "WXMOCK_CA_DIR", value_name = "DIR")]
+    ca_dir: Option<PathBuf>,
 }
 
 pub fn run(args: ServeArgs) -> u8 {
@@ -63,10 +76,15 @@ pub fn run(args: ServeArgs) -> u8 {
             return exit_code::INTERNAL;
         }
     };
-    runtime.block_on(serve(args.listen, config))
+    let impersonation = crate::ca::Impersonation {
+        proxy: args.proxy,
+        tls_listen: args.tls_listen,
+        ca_dir: args.ca_dir.clone(),
+    };
+    runtime.block_on(serve(args.listen, config, impersonation))
 }
 
-async fn serve(listen: SocketAddr, config: Config) -> u8 {
+async fn serve(listen: SocketAddr, config: Config, impersonation: crate::ca::Impersonation) -> u8 {
     let listener = match wxmock_server::server::bind(listen).await {
         Ok(listener) => listener,
         Err(err) => {
@@ -84,8 +102,23 @@ async fn serve(listen: SocketAddr, config: Config) -> u8 {
             return exit_code::INTERNAL;
         }
     };
-    print_banner(address, &config);
     let state = AppState::new(&config, Clock::system());
+    // Kept until the server stops: dropping it stops the fronts.
+    let mut _impersonating = None;
+    let mut extra = String::new();
+    if impersonation.wanted() {
+        match impersonation.start(&state, address).await {
+            Ok(mut running) => {
+                extra = std::mem::take(&mut running.banner);
+                _impersonating = Some(running);
+            }
+            Err(err) => {
+                eprintln!("wxmock: cannot impersonate api.weixin.qq.com: {err}");
+                return exit_code::INTERNAL;
+            }
+        }
+    }
+    print_banner(address, &config, &extra);
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(wxmock_server::server::serve(listener, state, async {
         // A send or a dropped sender both mean stop.
@@ -135,7 +168,7 @@ async fn shutdown_signal() {
 
 /// What a newcomer needs: the URL, the app, the personas and a copy-paste example. The first
 /// line is stable (`… listening on http://ADDR`): scripts and tests read the URL from it.
-fn print_banner(address: SocketAddr, config: &Config) {
+fn print_banner(address: SocketAddr, config: &Config, impersonation: &str) {
     let base = format!("http://{address}");
     let mut out = String::new();
     out.push_str(&format!("wxmock: fake WeChat API listening on {base}\n"));
@@ -187,6 +220,7 @@ fn print_banner(address: SocketAddr, config: &Config) {
              js_code=wxmock-err-40029 answers that errcode; [rules] unknown_code_user adopts real wx.login codes\n",
         );
     }
+    out.push_str(impersonation);
     print!("{out}");
     use std::io::Write as _;
     // A closed stdout must not stop the server.
