@@ -13,6 +13,7 @@ pub mod context;
 pub mod error;
 pub mod exchange;
 pub mod fake;
+pub mod impersonate;
 pub mod inspect;
 pub mod jwt;
 pub mod profile;

@@ -112,6 +112,12 @@ pub async fn run(
     };
     let fake = Fake::new(&wechat.base_url(), &appid, &secret);
     fake.create_app().await?;
+    let impersonation = crate::impersonate::Impersonation::start_if_asked(
+        &profile,
+        wechat.state(),
+        &wechat.base_url(),
+    )
+    .await?;
     let info = FakeInfo {
         base_url: wechat.base_url(),
         appid: appid.clone(),
@@ -139,7 +145,7 @@ pub async fn run(
         }
         None => {
             _guard = None;
-            start_from_profile(&profile, &mut vars, &mut process).await?
+            start_from_profile(&profile, &mut vars, &mut process, impersonation.as_ref()).await?
         }
     };
     let ready_timeout = std::time::Duration::from_secs(profile.backend.ready_timeout_secs);
@@ -279,6 +285,7 @@ async fn start_from_profile(
     profile: &Profile,
     vars: &mut Vars,
     process: &mut Option<BackendProcess>,
+    impersonation: Option<&crate::impersonate::Impersonation>,
 ) -> Result<String, HarnessError> {
     let b = &profile.backend;
     let mentions_port = b.base_url.iter().any(|u| u.contains("{{port}}"))
@@ -298,11 +305,14 @@ async fn start_from_profile(
             CommandSpec::Argv(a) => CommandSpec::Argv(a.iter().map(|x| vars.render(x)).collect()),
             CommandSpec::Shell(s) => CommandSpec::Shell(vars.render(s)),
         };
-        let env: Vec<(String, String)> = b
+        let mut env: Vec<(String, String)> = b
             .env
             .iter()
             .map(|(k, v)| (k.clone(), vars.render(v)))
             .collect();
+        if let Some(impersonation) = impersonation {
+            impersonation.apply(&mut env);
+        }
         *process = Some(BackendProcess::spawn(&spec, b.cwd.as_deref(), &env)?);
     }
     Ok(base_url)

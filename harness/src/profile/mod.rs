@@ -92,6 +92,10 @@ pub struct FakeSection {
     /// A fixed appsecret (default: a fresh one per run).
     #[serde(default)]
     pub secret: Option<String>,
+    /// Also answer as `https://api.weixin.qq.com` (a proxy and trust handed to the started
+    /// backend, plus the Node preload), for a backend that hard-codes WeChat's URL.
+    #[serde(default)]
+    pub impersonate: bool,
 }
 
 impl Default for FakeSection {
@@ -100,6 +104,7 @@ impl Default for FakeSection {
             listen: default_listen(),
             appid: None,
             secret: None,
+            impersonate: false,
         }
     }
 }
