@@ -49,6 +49,9 @@ pub struct WireConfig {
     pub escape_slashes: bool,
     /// Append `rid: …` to every errmsg, as the real server does.
     pub rid: bool,
+    /// Add `"errcode":0,"errmsg":"ok"` to every successful jscode2session answer, as WeChat's docs
+    /// show it. Real answers omit both fields (the default).
+    pub success_errcode: bool,
 }
 
 impl Default for WireConfig {
@@ -59,6 +62,7 @@ impl Default for WireConfig {
             wxa_content_type: "application/json; encoding=utf-8".to_owned(),
             escape_slashes: false,
             rid: true,
+            success_errcode: false,
         }
     }
 }

@@ -376,7 +376,7 @@ async fn scenarios_are_listed_with_what_they_reproduce() {
     let fake = fake();
     let answer = fake.get("/__admin/scenarios").await;
     let list = answer.json()["scenarios"].as_array().unwrap().clone();
-    assert_eq!(list.len(), 11);
+    assert_eq!(list.len(), 12);
     for item in &list {
         assert!(!item["description"].as_str().unwrap().is_empty());
     }
@@ -422,6 +422,63 @@ async fn the_broken_transport_scenarios_install_their_faults() {
     assert_eq!(reset.json()["applied"]["fault"]["fault"], "reset");
     assert_eq!(reset.json()["applied"]["fault"]["remaining"], 3);
     assert_eq!(fake.faults("").await.len(), 3);
+}
+
+#[tokio::test]
+async fn the_errcode_zero_scenario_adds_errcode_0_to_the_next_success_only() {
+    let fake = fake();
+    let answer = fake
+        .scenario("errcode-zero", json!({"appid": DEMO_APPID}))
+        .await;
+    assert_eq!(answer.json()["applied"]["fault"]["fault"], "errcode_zero");
+    let first = fake.exchange(&fake.login(DEMO_APPID, ALICE_OPENID)).await;
+    assert_eq!(first.content_type, "text/plain");
+    let body = first.json();
+    assert_eq!(
+        (body["errcode"].clone(), body["errmsg"].clone()),
+        (json!(0), json!("ok"))
+    );
+    assert!(
+        body["session_key"].is_string() && body["openid"] == ALICE_OPENID,
+        "{body}"
+    );
+    let keys: Vec<&String> = body.as_object().unwrap().keys().collect();
+    assert_eq!(
+        keys.last().unwrap().as_str(),
+        "errmsg",
+        "appended after the session fields"
+    );
+    let second = fake.exchange(&fake.login(DEMO_APPID, ALICE_OPENID)).await;
+    assert!(second.json().get("errcode").is_none(), "{}", second.text());
+}
+
+#[tokio::test]
+async fn an_errcode_zero_fault_leaves_an_error_answer_alone() {
+    let fake = fake();
+    fake.fault(json!({"path": JSCODE2SESSION, "fault": "errcode_zero", "times": 1}))
+        .await;
+    let answer = fake.exchange("not-a-code").await;
+    assert_ne!(answer.errcode(), 0, "{}", answer.text());
+    assert!(answer.json()["errmsg"].as_str().unwrap() != "ok");
+}
+
+#[tokio::test]
+async fn the_wire_switch_adds_errcode_0_to_every_success() {
+    let mut config = Config::default();
+    config.wire.success_errcode = true;
+    let fake = fake_with(config);
+    for _ in 0..2 {
+        let body = fake
+            .exchange(&fake.login(DEMO_APPID, ALICE_OPENID))
+            .await
+            .json();
+        assert_eq!(
+            (body["errcode"].clone(), body["errmsg"].clone()),
+            (json!(0), json!("ok"))
+        );
+    }
+    let bad = fake.exchange("not-a-code").await;
+    assert_eq!(bad.errcode(), 40029, "{}", bad.text());
 }
 
 #[tokio::test]

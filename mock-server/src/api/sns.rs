@@ -34,6 +34,10 @@ pub async fn jscode2session(State(state): State<AppState>, uri: Uri) -> Response
             if state.engine.rules().code2session_expires_in {
                 body.insert("expires_in".into(), 7200.into());
             }
+            if state.wire.config.success_errcode {
+                body.insert("errcode".into(), 0.into());
+                body.insert("errmsg".into(), "ok".into());
+            }
             state.wire.json(Family::Sns, &Value::Object(body))
         }
         Err(err) => state.wire.error(Family::Sns, &err),

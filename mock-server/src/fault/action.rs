@@ -31,7 +31,8 @@ pub struct ActionFields {
     pub errcode: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub errmsg: Option<String>,
-    /// `delay`, `timeout`, `http_status`, `garbage`, `empty`, `reset` or `content_type`.
+    /// `delay`, `timeout`, `http_status`, `garbage`, `empty`, `reset`, `content_type` or
+    /// `errcode_zero`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fault: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -73,6 +74,9 @@ pub enum Action {
     Reset,
     /// The normal answer under another Content-Type.
     ContentType { content_type: String },
+    /// The normal answer, with `"errcode":0,"errmsg":"ok"` appended when it is a success (the
+    /// shape WeChat's docs show; real answers omit both fields).
+    ErrcodeZero,
 }
 
 impl Action {
@@ -131,7 +135,7 @@ impl Action {
                 })
             }
             (None, None) => Err(
-                "a fault rule needs an action: \"errcode\" or \"fault\" (delay, timeout, http_status, garbage, empty, reset, content_type)"
+                "a fault rule needs an action: \"errcode\" or \"fault\" (delay, timeout, http_status, garbage, empty, reset, content_type, errcode_zero)"
                     .to_owned(),
             ),
             (Some("delay"), None) => {
@@ -158,6 +162,7 @@ impl Action {
             (Some("garbage"), None) => unexpected(&[]).map(|_| Action::Garbage),
             (Some("empty"), None) => unexpected(&[]).map(|_| Action::Empty),
             (Some("reset"), None) => unexpected(&[]).map(|_| Action::Reset),
+            (Some("errcode_zero"), None) => unexpected(&[]).map(|_| Action::ErrcodeZero),
             (Some("content_type"), None) => {
                 unexpected(&["content_type"])?;
                 let content_type = content_type
@@ -171,7 +176,7 @@ impl Action {
                 Ok(Action::ContentType { content_type })
             }
             (Some(other), None) => Err(format!(
-                "unknown \"fault\": \"{other}\" (expected delay, timeout, http_status, garbage, empty, reset or content_type)"
+                "unknown \"fault\": \"{other}\" (expected delay, timeout, http_status, garbage, empty, reset, content_type or errcode_zero)"
             )),
         }
     }
@@ -211,6 +216,10 @@ impl Action {
             },
             Action::Reset => ActionFields {
                 fault: fault("reset"),
+                ..ActionFields::default()
+            },
+            Action::ErrcodeZero => ActionFields {
+                fault: fault("errcode_zero"),
                 ..ActionFields::default()
             },
             Action::ContentType { content_type } => ActionFields {
@@ -278,6 +287,22 @@ impl Action {
                     response.headers_mut().insert(header::CONTENT_TYPE, value);
                 }
                 response
+            }
+            Action::ErrcodeZero => {
+                let response = next.run(request).await;
+                let (parts, body) = response.into_parts();
+                // The fake's own answers are small JSON objects; anything larger is passed on as is.
+                let Ok(bytes) = axum::body::to_bytes(body, 64 * 1024).await else {
+                    return Response::from_parts(parts, Body::empty());
+                };
+                match serde_json::from_slice::<Value>(&bytes) {
+                    Ok(Value::Object(mut map)) if !map.contains_key("errcode") => {
+                        map.insert("errcode".into(), 0.into());
+                        map.insert("errmsg".into(), "ok".into());
+                        state.wire.json(family, &Value::Object(map))
+                    }
+                    _ => Response::from_parts(parts, Body::from(bytes)),
+                }
             }
         }
     }

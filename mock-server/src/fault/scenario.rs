@@ -18,6 +18,7 @@ pub enum Scenario {
     SlowWechat,
     GarbageBody,
     ConnectionReset,
+    ErrcodeZero,
 }
 
 /// What applying a scenario does.
@@ -37,7 +38,7 @@ pub enum Effect {
 pub const SLOW_WECHAT_DEFAULT_MS: u64 = 3_000;
 
 impl Scenario {
-    pub const ALL: [Scenario; 11] = [
+    pub const ALL: [Scenario; 12] = [
         Scenario::InvalidCode,
         Scenario::CodeReused,
         Scenario::WechatBusy,
@@ -49,6 +50,7 @@ impl Scenario {
         Scenario::SlowWechat,
         Scenario::GarbageBody,
         Scenario::ConnectionReset,
+        Scenario::ErrcodeZero,
     ];
 
     pub fn name(self) -> &'static str {
@@ -64,6 +66,7 @@ impl Scenario {
             Scenario::SlowWechat => "slow-wechat",
             Scenario::GarbageBody => "garbage-body",
             Scenario::ConnectionReset => "connection-reset",
+            Scenario::ErrcodeZero => "errcode-zero",
         }
     }
 
@@ -85,6 +88,7 @@ impl Scenario {
             Scenario::SlowWechat => "the next jscode2session answers normally after a delay (delay_ms, default 3000): checks client timeouts",
             Scenario::GarbageBody => "the next jscode2session answers HTTP 200 with bytes that are not JSON",
             Scenario::ConnectionReset => "the next jscode2session gets no answer: the connection is dropped",
+            Scenario::ErrcodeZero => "the next successful jscode2session also carries \"errcode\":0,\"errmsg\":\"ok\", as WeChat's docs show it (real answers omit both): a backend must read success from the session_key, not from a missing errcode",
         }
     }
 
@@ -110,6 +114,7 @@ impl Scenario {
             }),
             Scenario::GarbageBody => Effect::Fault(Action::Garbage),
             Scenario::ConnectionReset => Effect::Fault(Action::Reset),
+            Scenario::ErrcodeZero => Effect::Fault(Action::ErrcodeZero),
         }
     }
 }
