@@ -63,14 +63,14 @@ pub struct DemoArgs {
     /// Seed for generated users, codes and property tests (default: random, printed).
     #[arg(long, env = "WXMOCK_SEED")]
     seed: Option<u64>,
-    /// Run only these cases: ids or globs.
-    #[arg(long, value_delimiter = ',')]
+    /// Run only these cases: ids or globs, repeated or comma-separated.
+    #[arg(long, env = "WXMOCK_ONLY", value_delimiter = ',')]
     only: Vec<String>,
-    /// Do not run these cases: ids or globs.
-    #[arg(long, value_delimiter = ',')]
+    /// Do not run these cases: ids or globs, repeated or comma-separated.
+    #[arg(long, env = "WXMOCK_SKIP", value_delimiter = ',')]
     skip: Vec<String>,
     /// Print the reference backend's defect switches and exit.
-    #[arg(long)]
+    #[arg(long, env = "WXMOCK_LIST_DEFECTS")]
     list_defects: bool,
 }
 

@@ -43,13 +43,13 @@ pub struct DecryptArgs {
     #[arg(long, env = "WXMOCK_SESSION_KEY", hide_env_values = true)]
     session_key: String,
     /// The iv sent with the data (base64 of 16 bytes).
-    #[arg(long)]
+    #[arg(long, env = "WXMOCK_FIXTURE_IV")]
     iv: String,
     /// The encryptedData (standard base64).
-    #[arg(long)]
+    #[arg(long, env = "WXMOCK_FIXTURE_ENCRYPTED_DATA")]
     encrypted_data: String,
     /// Also require watermark.appid to be this appid.
-    #[arg(long)]
+    #[arg(long, env = "WXMOCK_APPID")]
     appid: Option<String>,
 }
 
@@ -62,41 +62,45 @@ pub struct EncryptArgs {
     #[arg(long, env = "WXMOCK_APPID")]
     appid: String,
     /// The IV (base64 of 16 bytes); random when absent.
-    #[arg(long)]
+    #[arg(long, env = "WXMOCK_FIXTURE_IV")]
     iv: Option<String>,
     /// The payload, a JSON object, e.g. '{"openId":"o…","nickName":"微信用户"}'.
-    #[arg(long)]
+    #[arg(long, env = "WXMOCK_FIXTURE_JSON")]
     json: String,
     /// The watermark timestamp (Unix seconds); now when absent.
-    #[arg(long)]
+    #[arg(long, env = "WXMOCK_FIXTURE_TIMESTAMP")]
     timestamp: Option<i64>,
 }
 
 #[derive(Debug, clap::Args)]
 pub struct ForgeArgs {
     /// userInfo | phoneNumber | weRun | shareInfo.
-    #[arg(long, default_value = "userInfo")]
+    #[arg(long, env = "WXMOCK_FIXTURE_KIND", default_value = "userInfo")]
     kind: String,
     /// valid, or a broken variant (see `wxmock fixture variants`).
-    #[arg(long, default_value = "valid")]
+    #[arg(long, env = "WXMOCK_FIXTURE_VARIANT", default_value = "valid")]
     variant: String,
     /// The user's current session_key (base64 of 16 bytes).
     #[arg(long, env = "WXMOCK_SESSION_KEY", hide_env_values = true)]
     session_key: String,
     /// The previous session_key, used by stale-session-key (random when absent).
-    #[arg(long)]
+    #[arg(
+        long,
+        env = "WXMOCK_FIXTURE_PREVIOUS_SESSION_KEY",
+        hide_env_values = true
+    )]
     previous_session_key: Option<String>,
     /// The appid the data is for.
     #[arg(long, env = "WXMOCK_APPID")]
     appid: String,
     /// The user's fields / overrides as a JSON object (openId, nickName, phoneNumber, …).
-    #[arg(long, default_value = "{}")]
+    #[arg(long, env = "WXMOCK_FIXTURE_JSON", default_value = "{}")]
     json: String,
     /// The watermark timestamp (Unix seconds); now when absent.
-    #[arg(long)]
+    #[arg(long, env = "WXMOCK_FIXTURE_TIMESTAMP")]
     timestamp: Option<i64>,
     /// Seed for the IV and the variant's random parts, to replay an output.
-    #[arg(long)]
+    #[arg(long, env = "WXMOCK_FIXTURE_SEED")]
     seed: Option<u64>,
 }
 
@@ -106,7 +110,7 @@ pub struct SignRawDataArgs {
     #[arg(long, env = "WXMOCK_SESSION_KEY", hide_env_values = true)]
     session_key: String,
     /// rawData exactly as the client sent it.
-    #[arg(long)]
+    #[arg(long, env = "WXMOCK_FIXTURE_RAW_DATA")]
     raw_data: String,
 }
 
@@ -116,14 +120,14 @@ pub struct ChecksessionArgs {
     #[arg(long, env = "WXMOCK_SESSION_KEY", hide_env_values = true)]
     session_key: String,
     /// The signed message; WeChat's checksession signs the empty string.
-    #[arg(long, default_value = "")]
+    #[arg(long, env = "WXMOCK_FIXTURE_MESSAGE", default_value = "")]
     message: String,
 }
 
 #[derive(Debug, clap::Args)]
 pub struct VariantsArgs {
     /// Print a JSON array instead of a table.
-    #[arg(long)]
+    #[arg(long, env = "WXMOCK_FIXTURE_JSON_OUTPUT")]
     json: bool,
 }
 

@@ -3,8 +3,11 @@
 
 mod ca;
 mod check;
+#[cfg(test)]
+mod env_fallback;
 mod exit_code;
 mod fixture;
+mod manual;
 mod serve;
 
 use std::io::IsTerminal;
@@ -34,6 +37,10 @@ enum Command {
     /// Encrypt and decrypt WeChat open data (WXBizDataCrypt) from the command line.
     #[command(subcommand)]
     Fixture(fixture::FixtureCommand),
+    /// Print a shell completion script, e.g. `wxmock completions bash > /etc/bash_completion.d/wxmock`.
+    Completions(manual::CompletionsArgs),
+    /// Print the man page (roff), or write one page per command with --dir.
+    Man(manual::ManArgs),
 }
 
 fn main() -> ExitCode {
@@ -52,6 +59,8 @@ fn main() -> ExitCode {
         Command::Demo(args) => check::demo(args),
         Command::Ca(args) => ca::run(args),
         Command::Fixture(command) => fixture::run(command),
+        Command::Completions(args) => manual::completions(args),
+        Command::Man(args) => manual::man(args),
     };
     ExitCode::from(code)
 }

@@ -1,8 +1,8 @@
 //! The fake's configuration: plain serde data (TOML on disk), validated once by
 //! [`Config::validate`], then turned into engine state. Handlers never read files or env.
 //!
-//! Every field has a default equal to WeChat's documented behaviour; UNCONFIRMED points of
-//! WECHAT-API.md are switches here.
+//! Every field has a default equal to WeChat's documented behaviour; open points of
+//! docs/wechat-api.md (section 9) are switches here.
 
 use std::collections::HashSet;
 use std::path::Path;

@@ -1,4 +1,4 @@
-//! WeChat's error codes and their wire texts (WECHAT-API.md section 2), in one table so the
+//! WeChat's error codes and their wire texts (docs/wechat-api.md section 2), in one table so the
 //! handlers, the fault injector and the magic codes all answer with the same words.
 
 /// An error answer: WeChat's `errcode` and the base text of its `errmsg` (before the rid suffix).
@@ -95,7 +95,7 @@ pub fn default_errmsg(errcode: i64) -> &'static str {
 }
 
 /// How the rid is joined to the base text: WeChat writes `invalid code, rid: …` for some
-/// errors and `system error rid: …` for others (WECHAT-API.md 1.1).
+/// errors and `system error rid: …` for others (docs/wechat-api.md 1.1).
 pub fn rid_separator(errcode: i64) -> &'static str {
     match errcode {
         INVALID_CODE | INVALID_APPID | CODE_BEEN_USED | INVALID_APPSECRET | INVALID_CREDENTIAL

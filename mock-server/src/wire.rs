@@ -35,7 +35,7 @@ impl Family {
     }
 }
 
-/// The switches for WeChat's UNCONFIRMED wire details (WECHAT-API.md sections 1 and 10).
+/// The switches for WeChat's UNCONFIRMED wire details (docs/wechat-api.md sections 1 and 9).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct WireConfig {

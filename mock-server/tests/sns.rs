@@ -1,4 +1,4 @@
-//! `/sns/jscode2session`: one test per rule of WECHAT-API.md 3.1.
+//! `/sns/jscode2session`: one test per rule of docs/wechat-api.md 3.1.
 
 mod support;
 

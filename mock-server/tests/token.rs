@@ -1,4 +1,4 @@
-//! `/cgi-bin/token` and `/cgi-bin/stable_token`: WECHAT-API.md 3.2 and 3.3.
+//! `/cgi-bin/token` and `/cgi-bin/stable_token`: docs/wechat-api.md 3.2 and 3.3.
 
 mod support;
 

@@ -1,4 +1,4 @@
-//! checksession, resetusersessionkey and getuserphonenumber: WECHAT-API.md 3.4 to 3.6.
+//! checksession, resetusersessionkey and getuserphonenumber: docs/wechat-api.md 3.4 to 3.6.
 
 mod support;
 

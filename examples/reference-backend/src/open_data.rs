@@ -128,7 +128,7 @@ pub fn raw_data_signature(raw_data: &str, session_key: &str) -> String {
 mod tests {
     use super::*;
 
-    // WECHAT-API.md 7.1, the official WXBizDataCrypt demo vector.
+    // docs/wechat-api.md 7.1, the official WXBizDataCrypt demo vector.
     const APPID: &str = "wx4f4bc4dec97d474b";
     const KEY: &str = "tiihtNczf5v6AKRyjwEUhQ==";
     const IV: &str = "r7BXXKkLb8qrSNn05n0qiA==";

@@ -1,4 +1,4 @@
-//! Identifiers in WeChat's formats (WECHAT-API.md section 4), drawn from the engine's seeded
+//! Identifiers in WeChat's formats (docs/wechat-api.md section 4), drawn from the engine's seeded
 //! generator so a fixed `seed` gives the same ids every run.
 
 use base64::engine::general_purpose::STANDARD;

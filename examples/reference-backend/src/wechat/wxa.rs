@@ -40,7 +40,7 @@ impl WeChat {
 }
 
 /// `hex(hmac_sha256(key = session_key as its base64 text, message = ""))`, the login-state
-/// signature checksession wants (WECHAT-API.md 3.4: the key is NOT base64-decoded).
+/// signature checksession wants (docs/wechat-api.md 3.4: the key is NOT base64-decoded).
 pub fn login_state_signature(session_key: &str) -> String {
     // HMAC accepts keys of any length, so this cannot fail.
     let mac = Hmac::<Sha256>::new_from_slice(session_key.as_bytes()).expect("hmac takes any key");
@@ -53,7 +53,7 @@ mod tests {
 
     #[test]
     fn the_login_state_signature_uses_the_key_text() {
-        // Same construction as the doc vector in WECHAT-API.md 3.4, with the empty message.
+        // Same construction as the doc vector in docs/wechat-api.md 3.4, with the empty message.
         let mut mac = Hmac::<Sha256>::new_from_slice(b"o0q0otL8aEzpcZL/FT9WsQ==").unwrap();
         mac.update(br#"{"foo":"bar"}"#);
         assert_eq!(

@@ -13,7 +13,7 @@ use wiremock::matchers::{method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 use wxmock_reference_backend::{start, Config, Defect, RunningBackend};
 
-/// The official WXBizDataCrypt vector (WECHAT-API.md 7.1).
+/// The official WXBizDataCrypt vector (docs/wechat-api.md 7.1).
 pub const APPID: &str = "wx4f4bc4dec97d474b";
 pub const SESSION_KEY: &str = "tiihtNczf5v6AKRyjwEUhQ==";
 pub const OPENID: &str = "oGZUI0egBJY1zhBYw2KhdUfwVJJE";
