@@ -117,6 +117,44 @@ async fn an_unknown_variant_or_kind_is_a_400_naming_the_valid_ones() {
 }
 
 #[tokio::test]
+async fn openid_mismatch_carries_another_users_openid_under_this_users_current_key() {
+    let fake = fake();
+    fake.login(ALICE_OPENID);
+    let answer = encrypt(
+        &fake,
+        json!({"appid":DEMO_APPID,"openid":ALICE_OPENID,"kind":"userInfo","variant":"openid-mismatch"}),
+    )
+    .await;
+    assert_eq!(answer.status, 200, "{}", answer.text);
+    let body = answer.json();
+    assert_eq!(body["variant"], "openid-mismatch");
+    let plain: serde_json::Value =
+        serde_json::from_str(body["plaintext"].as_str().unwrap()).unwrap();
+    let other = plain["openId"].as_str().unwrap();
+    assert_ne!(other, ALICE_OPENID);
+    let users = fake.state.engine.users(DEMO_APPID).unwrap();
+    assert!(
+        users.iter().any(|u| u.openid == other),
+        "{other} is a user of the app"
+    );
+    let key = fake
+        .state
+        .engine
+        .user(DEMO_APPID, ALICE_OPENID)
+        .unwrap()
+        .session_key
+        .unwrap();
+    let value = wxmock_fixtures::crypt::decrypt_open_data(
+        &key,
+        body["iv"].as_str().unwrap(),
+        body["encryptedData"].as_str().unwrap(),
+        DEMO_APPID,
+    )
+    .unwrap();
+    assert_eq!(value["openId"], other);
+}
+
+#[tokio::test]
 async fn every_variant_is_served() {
     let fake = fake();
     fake.login(ALICE_OPENID);

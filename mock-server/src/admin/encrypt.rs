@@ -47,8 +47,36 @@ async fn encrypt(
     let user = state.engine.user(&request.appid, &request.openid)?;
     let (session_key, previous) = state.engine.session_keys(&request.appid, &request.openid)?;
     let mut fields = user_fields(&user);
+    let data_open_id = request
+        .data
+        .as_ref()
+        .and_then(|d| d.get("openId").or_else(|| d.get("openid")))
+        .and_then(Value::as_str)
+        .map(str::to_owned);
     if let Some(data) = request.data {
         fields.extend(data);
+    }
+    // openid-mismatch names a real other user of the app when it can: the openId given in
+    // `data`, else another user the app has; only without one does the forge draw a sibling.
+    let mut forged_variant = variant;
+    if variant == Variant::OpenidMismatch && request.kind == Kind::UserInfo {
+        let other = match data_open_id.filter(|o| *o != user.openid) {
+            Some(given) => Some((given, None)),
+            None => state
+                .engine
+                .users(&request.appid)?
+                .into_iter()
+                .find(|u| u.openid != user.openid)
+                .map(|u| (u.openid, u.unionid)),
+        };
+        if let Some((openid, unionid)) = other {
+            fields.insert("openId".into(), openid.into());
+            fields.remove("unionId");
+            if let Some(unionid) = unionid {
+                fields.insert("unionId".into(), unionid.into());
+            }
+            forged_variant = Variant::Valid;
+        }
     }
     let input = ForgeInput {
         kind: request.kind,
@@ -57,12 +85,13 @@ async fn encrypt(
         session_key: &session_key,
         previous_session_key: previous.as_deref(),
         timestamp: state.clock.now(),
-        variant,
+        variant: forged_variant,
     };
-    let forged = state
+    let mut forged = state
         .engine
         .with_rng(|rng| forge(&input, rng))
         .map_err(|err| AdminError::conflict(format!("cannot encrypt: {err}")))?;
+    forged.variant = variant;
     Ok(Json(forged))
 }
 
