@@ -51,6 +51,9 @@ pub struct DecryptArgs {
     /// Also require watermark.appid to be this appid.
     #[arg(long, env = "WXMOCK_APPID")]
     appid: Option<String>,
+    /// Also require the payload's openId (when it has one) to be this logged-in user's openid.
+    #[arg(long, env = "WXMOCK_FIXTURE_OPENID")]
+    openid: Option<String>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -196,8 +199,11 @@ fn decrypt(args: DecryptArgs) -> Result<String, String> {
         crypt::decrypt(&args.session_key, &args.iv, &args.encrypted_data).map_err(failed)?;
     let text =
         String::from_utf8(plain).map_err(|_| failed(wxmock_fixtures::CryptError::NotJson))?;
-    serde_json::from_str::<serde_json::Value>(&text)
+    let value = serde_json::from_str::<serde_json::Value>(&text)
         .map_err(|_| failed(wxmock_fixtures::CryptError::NotJson))?;
+    if let Some(openid) = &args.openid {
+        crypt::check_open_id(&value, openid).map_err(failed)?;
+    }
     Ok(text)
 }
 

@@ -110,7 +110,7 @@ fn every_broken_variant_vector_exits_3_with_one_line_and_valid_ones_exit_0() {
             continue;
         }
         seen += 1;
-        let output = wxmock(&[
+        let mut args = vec![
             "decrypt",
             "--session-key",
             text(&v, "sessionKey"),
@@ -120,7 +120,11 @@ fn every_broken_variant_vector_exits_3_with_one_line_and_valid_ones_exit_0() {
             text(&v, "encryptedData"),
             "--appid",
             text(&v, "appid"),
-        ]);
+        ];
+        if let Some(openid) = v["openid"].as_str() {
+            args.extend(["--openid", openid]);
+        }
+        let output = wxmock(&args);
         match v["expected"]["outcome"].as_str().unwrap() {
             "reject" => assert_one_line_error(&output, 3),
             _ => {
@@ -375,6 +379,7 @@ fn variants_lists_every_broken_variant_with_its_outcome() {
         "invalid-base64",
         "plus-to-space",
         "truncated",
+        "openid-mismatch",
     ] {
         assert!(
             table
@@ -384,7 +389,7 @@ fn variants_lists_every_broken_variant_with_its_outcome() {
         );
     }
     let json: Value = serde_json::from_str(&stdout(&wxmock(&["variants", "--json"]))).unwrap();
-    assert_eq!(json.as_array().unwrap().len(), 12);
+    assert_eq!(json.as_array().unwrap().len(), 13);
     assert_eq!(json[1]["error"], "bad-padding");
 }
 
