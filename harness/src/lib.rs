@@ -22,7 +22,7 @@ pub mod runner;
 pub mod selection;
 
 pub use case::{Case, CaseFuture, Outcome, Severity};
-pub use context::{Ctx, LoginResult, Session};
+pub use context::{Credential, Ctx, LoginResult, Session, Values};
 pub use error::{CaseError, ErrorClass, HarnessError};
 pub use profile::Profile;
 pub use report::RunReport;

@@ -71,6 +71,9 @@ pub async fn run(
     reporters: &mut [&mut dyn Reporter],
 ) -> Result<RunReport, HarnessError> {
     let started = Instant::now();
+    // Sections changed in code after loading (tests, `wxmock demo`) are compiled again here.
+    let origin = profile.name.clone().unwrap_or_else(|| "profile".into());
+    profile.recompile(&origin)?;
     let all = options.cases.clone().unwrap_or_else(catalogue);
     let mut warnings: Vec<String> = options
         .expected_failures
@@ -130,7 +133,6 @@ pub async fn run(
         appid,
         secret,
         port: None,
-        code: None,
     };
     let mut process: Option<BackendProcess> = None;
     let _guard: Option<Box<dyn Any + Send>>;

@@ -5,9 +5,10 @@ use std::path::PathBuf;
 
 use serde_json::json;
 use wxmock_harness::exchange::Body;
+use wxmock_harness::exchange::Response;
 use wxmock_harness::fake::Fake;
-use wxmock_harness::profile::{Profile, TokenPlacement, Vars, REFERENCE_PROFILE};
-use wxmock_harness::Ctx;
+use wxmock_harness::profile::{Profile, Source, Vars, REFERENCE_PROFILE};
+use wxmock_harness::{Credential, Ctx};
 
 fn profiles_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("profiles")
@@ -59,18 +60,20 @@ fn parse(text: &str) -> Result<Profile, String> {
 #[test]
 fn a_minimal_profile_gets_the_documented_defaults() {
     let p = parse(MINIMAL).expect("valid");
-    assert_eq!(p.login.method, "POST");
-    assert_eq!(p.login.token_pointer, "/token");
+    let c = &p.compiled;
+    assert_eq!(c.login.method, "POST");
+    assert_eq!(c.protected.method, "GET");
+    assert_eq!(
+        c.token_parts,
+        vec![("token".to_string(), Source::Pointer("/token".into()))]
+    );
     assert_eq!(p.login_code_field().as_deref(), Some("code"));
     assert_eq!(p.rejected.statuses, vec![401, 403]);
     assert_eq!(p.fake.listen, "127.0.0.1:0");
     assert_eq!(p.limits.upstream_timeout_secs, 5);
     assert_eq!(
-        p.auth.placement(),
-        TokenPlacement::Header {
-            name: "Authorization".into(),
-            prefix: Some("Bearer".into())
-        }
+        c.protected.headers,
+        vec![("Authorization".to_string(), "Bearer {{token}}".to_string())]
     );
 }
 
@@ -165,7 +168,6 @@ fn ctx_for(text: &str) -> Ctx {
         appid: "wxapp".into(),
         secret: "s3cret".into(),
         port: Some(4000),
-        code: None,
     };
     Ctx::new(
         std::sync::Arc::new(profile),
@@ -221,7 +223,8 @@ fn the_code_goes_where_the_profile_says() {
 #[test]
 fn each_auth_style_puts_the_token_where_the_backend_reads_it() {
     let with_auth = |auth: &str| {
-        ctx_for(&format!("{MINIMAL}\n[auth]\n{auth}\n")).protected_request(Some("T0K"))
+        ctx_for(&format!("{MINIMAL}\n[auth]\n{auth}\n"))
+            .protected_request(Some(&Credential::single("T0K")))
     };
     let r = with_auth("style = \"bearer\"");
     assert!(r
@@ -250,7 +253,7 @@ fn each_auth_style_puts_the_token_where_the_backend_reads_it() {
             "path = \"/api/me\"\nmethod = \"POST\""
         )
     ))
-    .protected_request(Some("T0K"));
+    .protected_request(Some(&Credential::single("T0K")));
     assert_eq!(r.body, Some(Body::Json(json!({"token": "T0K"}))));
 }
 
@@ -260,35 +263,58 @@ fn a_json_body_token_needs_a_method_with_a_body() {
     assert!(err.contains("protected.method"), "{err}");
 }
 
+fn answer(status: u16, body: serde_json::Value) -> Response {
+    Response {
+        status,
+        headers: vec![],
+        body: body.to_string(),
+        json: Some(body),
+    }
+}
+
 #[test]
 fn rejection_by_pointer_compares_values_as_text() {
     let p = parse(&format!(
         "{MINIMAL}\n[rejected]\nstatuses = []\npointer = \"/code\"\nvalues = [\"10200\"]\n"
     ))
     .expect("valid");
-    assert!(p.rejected.is_rejected(200, Some(&json!({"code": 10200}))));
-    assert!(p.rejected.is_rejected(200, Some(&json!({"code": "10200"}))));
-    assert!(!p.rejected.is_rejected(200, Some(&json!({"code": 0}))));
+    let r = &p.compiled.rejection;
+    assert!(r.is_rejected(&answer(200, json!({"code": 10200}))));
+    assert!(r.is_rejected(&answer(200, json!({"code": "10200"}))));
+    assert!(!r.is_rejected(&answer(200, json!({"code": 0}))));
     let p = parse(&format!(
         "{MINIMAL}\n[rejected]\npointer = \"/code\"\nsuccess_values = [0]\n"
     ))
     .expect("valid");
-    assert!(p.rejected.is_rejected(200, Some(&json!({"code": 40029}))));
-    assert!(!p.rejected.is_rejected(200, Some(&json!({"code": 0}))));
-    assert!(p.rejected.is_rejected(401, None));
+    let r = &p.compiled.rejection;
+    assert!(r.is_rejected(&answer(200, json!({"code": 40029}))));
+    assert!(!r.is_rejected(&answer(200, json!({"code": 0}))));
+    assert!(r.is_rejected(&answer(401, json!(null))));
 }
 
 #[test]
-fn templates_render_every_placeholder() {
+fn run_values_render_in_backend_strings() {
     let vars = Vars {
         wechat_base_url: "http://w".into(),
         appid: "wxA".into(),
         secret: "S".into(),
         port: Some(81),
-        code: Some("C".into()),
     };
     assert_eq!(
-        vars.render("{{wechat_base_url}}|{{appid}}|{{secret}}|{{port}}|{{code}}"),
-        "http://w|wxA|S|81|C"
+        vars.render("{{wechat_base_url}}|{{appid}}|{{secret}}|{{port}}"),
+        "http://w|wxA|S|81"
+    );
+}
+
+#[test]
+fn a_request_placeholder_in_a_backend_string_is_refused_with_the_field() {
+    let err = parse(&MINIMAL.replace(
+        "base_url = \"http://127.0.0.1:3000\"",
+        "base_url = \"http://127.0.0.1:3000\"\n[backend.env]\nCODE = \"{{code}}\"",
+    ))
+    .unwrap_err();
+    assert!(
+        err.contains("backend.env.CODE") && err.contains("requests only"),
+        "{err}"
     );
 }

@@ -201,7 +201,7 @@ const EGG: &str = "[auth]\nstyle = \"header\"\nheader = \"token\"\n[rejected]\np
 async fn a_rejection_by_json_pointer_with_http_200_counts_as_rejected() {
     let server = egg_backend(false).await;
     let mut p = profile(&server.uri(), EGG);
-    p.login.token_pointer = "/data/token".into();
+    p.login.token_pointer = Some("/data/token".into());
     let report = run_only(p, &["token.missing", "login.invalid-code"]).await;
     assert_eq!(
         status_of(&report, "token.missing"),
@@ -221,7 +221,7 @@ async fn a_rejection_by_json_pointer_with_http_200_counts_as_rejected() {
 async fn a_token_for_an_invalid_code_fails_even_in_the_pointer_dialect() {
     let server = egg_backend(true).await;
     let mut p = profile(&server.uri(), EGG);
-    p.login.token_pointer = "/data/token".into();
+    p.login.token_pointer = Some("/data/token".into());
     let report = run_only(p, &["login.invalid-code", "token.accepted"]).await;
     assert_eq!(status_of(&report, "login.invalid-code"), "failed");
     assert_eq!(

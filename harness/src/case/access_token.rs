@@ -44,7 +44,7 @@ async fn operation(
     why: &str,
 ) -> Result<Result<Response, Outcome>, CaseError> {
     let r = ctx
-        .access_token_operation(index, &session.token)
+        .access_token_operation(index, &session.credential)
         .await?
         .ok_or_else(|| CaseError::Other(NO_OPERATIONS.into()))?;
     if ctx.is_accepted(&r) {
@@ -167,24 +167,24 @@ async fn operation_path(ctx: &Ctx, after: u64) -> Result<Option<String>, CaseErr
 fn not_exposed(ctx: &mut Ctx) -> CaseFuture<'_> {
     Box::pin(async move {
         let has_ops = ctx.access_token_operation_count() > 0;
-        if !has_ops && ctx.profile.phone.is_none() {
+        if !has_ops && ctx.profile.compiled.phone.is_none() {
             return Ok(Outcome::skipped(format!(
                 "{NO_OPERATIONS}, and no [phone] endpoint"
             )));
         }
         // Make the backend use its access token now, so the check does not depend on which
         // cases ran before (the run-level scan below covers those too).
-        let session = if ctx.profile.phone.is_some() {
+        let session = if ctx.profile.compiled.phone.is_some() {
             phone_session(ctx).await?.0
         } else {
             ctx.fresh_session().await?
         };
         for i in 0..ctx.access_token_operation_count() {
-            ctx.access_token_operation(i, &session.token).await?;
+            ctx.access_token_operation(i, &session.credential).await?;
         }
-        if ctx.profile.phone.is_some() {
+        if ctx.profile.compiled.phone.is_some() {
             let code = ctx.fake.phone_code(&session.user.openid).await?;
-            ctx.phone(&session.token, &code).await?;
+            ctx.phone(&session.credential, &code).await?;
         }
         let tokens = access_tokens_of_run(ctx).await?;
         if tokens.is_empty() {

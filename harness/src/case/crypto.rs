@@ -32,11 +32,6 @@ fn describe(r: &Response) -> String {
     format!("HTTP {} {}", r.status, truncate(&r.body, 200))
 }
 
-/// Refused the correct way: a 4xx or the profile's rejected signal, never a success or a 5xx.
-fn refused(ctx: &Ctx, r: &Response) -> bool {
-    ctx.is_client_error(r) && !ctx.is_accepted(r)
-}
-
 async fn encrypt(
     ctx: &Ctx,
     openid: &str,
@@ -54,7 +49,7 @@ async fn encrypt(
 
 /// Submits `data` to the user-info endpoint (the profile is known to have one).
 async fn submit(ctx: &mut Ctx, session: &Session, data: &Encrypted) -> Result<Response, CaseError> {
-    ctx.user_info(&session.token, data)
+    ctx.user_info(&session.credential, data)
         .await?
         .ok_or_else(|| CaseError::Other(NO_USER_INFO.into()))
 }
@@ -94,7 +89,7 @@ fn differences(plaintext: &str, answer: Option<&Value>) -> Vec<String> {
 
 fn user_info(ctx: &mut Ctx) -> CaseFuture<'_> {
     Box::pin(async move {
-        if ctx.profile.user_info.is_none() {
+        if !ctx.has_user_info() {
             return Ok(Outcome::skipped(NO_USER_INFO));
         }
         let session = ctx.fresh_session().await?;
@@ -195,7 +190,7 @@ fn random_profile(rng: &mut StdRng, nickname_chars: usize) -> Map<String, Value>
 
 fn roundtrip_property(ctx: &mut Ctx) -> CaseFuture<'_> {
     Box::pin(async move {
-        if ctx.profile.user_info.is_none() {
+        if !ctx.has_user_info() {
             return Ok(Outcome::skipped(NO_USER_INFO));
         }
         let seed = ctx.seed;
@@ -263,7 +258,7 @@ fn roundtrip_property(ctx: &mut Ctx) -> CaseFuture<'_> {
 
 /// Submits each variant under a fresh session; every one must be refused with a 4xx.
 async fn all_refused(ctx: &mut Ctx, variants: &[&str], what: &str) -> Result<Outcome, CaseError> {
-    if ctx.profile.user_info.is_none() {
+    if !ctx.has_user_info() {
         return Ok(Outcome::skipped(NO_USER_INFO));
     }
     let session = ctx.fresh_session().await?;
@@ -271,7 +266,7 @@ async fn all_refused(ctx: &mut Ctx, variants: &[&str], what: &str) -> Result<Out
     for variant in variants {
         let data = encrypt(ctx, &session.user.openid, variant, None).await?;
         let r = submit(ctx, &session, &data).await?;
-        if !refused(ctx, &r) {
+        if !ctx.is_refusal(&r) {
             let how = if ctx.is_accepted(&r) {
                 "accepted"
             } else {
@@ -328,7 +323,7 @@ fn bad_iv(ctx: &mut Ctx) -> CaseFuture<'_> {
 
 fn stale_session_key(ctx: &mut Ctx) -> CaseFuture<'_> {
     Box::pin(async move {
-        if ctx.profile.user_info.is_none() {
+        if !ctx.has_user_info() {
             return Ok(Outcome::skipped(NO_USER_INFO));
         }
         let first = ctx.fresh_session().await?;
@@ -362,7 +357,7 @@ fn stale_session_key(ctx: &mut Ctx) -> CaseFuture<'_> {
         // The forge's version: under the previous key, guaranteed to fail the current key's padding.
         let stale = encrypt(ctx, &first.user.openid, "stale-session-key", None).await?;
         let r = submit(ctx, &second, &stale).await?;
-        if !refused(ctx, &r) {
+        if !ctx.is_refusal(&r) {
             wrong.push(format!(
                 "data under the previous session_key was not refused with a 4xx: {}",
                 describe(&r)
@@ -394,7 +389,7 @@ pub(crate) async fn phone_session(ctx: &mut Ctx) -> Result<(Session, String), Ca
 
 fn phone_number(ctx: &mut Ctx) -> CaseFuture<'_> {
     Box::pin(async move {
-        if ctx.profile.phone.is_none() {
+        if ctx.profile.compiled.phone.is_none() {
             return Ok(Outcome::skipped(
                 "the profile has no [phone] endpoint that resolves a getPhoneNumber code",
             ));
@@ -402,7 +397,7 @@ fn phone_number(ctx: &mut Ctx) -> CaseFuture<'_> {
         let (session, number) = phone_session(ctx).await?;
         let code = ctx.fake.phone_code(&session.user.openid).await?;
         let r = ctx
-            .phone(&session.token, &code)
+            .phone(&session.credential, &code)
             .await?
             .ok_or_else(|| CaseError::Other("the profile has no [phone] endpoint".into()))?;
         // What WeChat answered the backend, when it asked: the number it must pass on.

@@ -7,11 +7,17 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 
 use super::{Case, CaseFuture, Outcome, Severity};
-use crate::context::{Ctx, LoginResult};
+use crate::context::{Credential, Ctx, LoginResult};
 use crate::error::CaseError;
 use crate::exchange::{truncate, Evidence, Request};
 
 const JSCODE2SESSION: &str = "/sns/jscode2session";
+
+const NO_IDENTITY: &str =
+    "the profile does not say where the user's identity is (protected.identity)";
+
+const NO_IDENTITY_IN_ANSWER: &str =
+    "no identity where the profile's protected.identity says (the answer or the token has none)";
 
 /// The cases of this family, in catalogue order.
 pub fn cases() -> Vec<Case> {
@@ -34,7 +40,7 @@ pub fn cases() -> Vec<Case> {
 fn happy(ctx: &mut Ctx) -> CaseFuture<'_> {
     Box::pin(async move {
         let user = ctx.new_user(json!({})).await?;
-        let code = ctx.fake.login_code(&user.openid).await?;
+        let code = ctx.login_code(&user.openid).await?;
         let login = ctx.login(Some(&code)).await?;
         if !login.succeeded(ctx) {
             return Ok(Outcome::failed(format!(
@@ -80,52 +86,46 @@ fn happy(ctx: &mut Ctx) -> CaseFuture<'_> {
 
 fn returning_user(ctx: &mut Ctx) -> CaseFuture<'_> {
     Box::pin(async move {
-        if ctx.profile.protected.identity_pointer.is_none() {
-            return Ok(Outcome::skipped(
-                "the profile has no protected.identity_pointer",
-            ));
+        if !ctx.has_identity() {
+            return Ok(Outcome::skipped(NO_IDENTITY));
         }
         let user = ctx.new_user(json!({})).await?;
         let first = ctx.session_for(user.clone()).await?;
         let second = ctx.session_for(user).await?;
-        let a = identity(ctx, &first.token).await?;
-        let b = identity(ctx, &second.token).await?;
+        let a = identity(ctx, &first.credential).await?;
+        let b = identity(ctx, &second.credential).await?;
         match (a, b) {
             (Some(a), Some(b)) if a == b => Ok(Outcome::Passed),
             (Some(_), Some(_)) => Ok(Outcome::failed(
                 "the same WeChat user logged in twice and got two different identities",
             )),
-            _ => Ok(Outcome::failed(
-                "the protected answer has no identity at the profile's identity_pointer",
-            )),
+            _ => Ok(Outcome::failed(NO_IDENTITY_IN_ANSWER)),
         }
     })
 }
 
 fn distinct_users(ctx: &mut Ctx) -> CaseFuture<'_> {
     Box::pin(async move {
-        if ctx.profile.protected.identity_pointer.is_none() {
-            return Ok(Outcome::skipped(
-                "the profile has no protected.identity_pointer",
-            ));
+        if !ctx.has_identity() {
+            return Ok(Outcome::skipped(NO_IDENTITY));
         }
         let first = ctx.fresh_session().await?;
         let second = ctx.fresh_session().await?;
         // Ask for the first user after the second logged in: a "current user" kept globally shows here.
-        let a = identity(ctx, &first.token).await?;
-        let b = identity(ctx, &second.token).await?;
+        let a = identity(ctx, &first.credential).await?;
+        let b = identity(ctx, &second.credential).await?;
         match (a, b) {
             (Some(a), Some(b)) if a != b => Ok(Outcome::Passed),
             (Some(_), Some(_)) => Ok(Outcome::failed(
                 "two different WeChat users got the same identity (the first user's token answered as the second user)",
             )),
-            _ => Ok(Outcome::failed("the protected answer has no identity at the profile's identity_pointer")),
+            _ => Ok(Outcome::failed(NO_IDENTITY_IN_ANSWER)),
         }
     })
 }
 
 /// The identity behind a token (None: accepted but no identity; an error if not accepted).
-async fn identity(ctx: &mut Ctx, token: &str) -> Result<Option<String>, CaseError> {
+async fn identity(ctx: &mut Ctx, token: &Credential) -> Result<Option<String>, CaseError> {
     let r = ctx.protected(Some(token)).await?;
     if !ctx.is_accepted(&r) {
         return Err(CaseError::Other(format!(
@@ -133,13 +133,13 @@ async fn identity(ctx: &mut Ctx, token: &str) -> Result<Option<String>, CaseErro
             r.status
         )));
     }
-    Ok(ctx.identity_of(&r))
+    Ok(ctx.identity_of(&r, token))
 }
 
 /// A fresh user's fresh code, with `fault` installed on jscode2session for that code only.
 async fn login_under_fault(ctx: &mut Ctx, fault: Value) -> Result<LoginResult, CaseError> {
     let user = ctx.new_user(json!({})).await?;
-    let code = ctx.fake.login_code(&user.openid).await?;
+    let code = ctx.login_code(&user.openid).await?;
     let mut rule = json!({"path": JSCODE2SESSION, "js_code": code, "times": 1});
     if let (Some(r), Value::Object(f)) = (rule.as_object_mut(), fault) {
         r.extend(f);
@@ -202,7 +202,7 @@ fn invalid_code(ctx: &mut Ctx) -> CaseFuture<'_> {
 fn code_reused(ctx: &mut Ctx) -> CaseFuture<'_> {
     Box::pin(async move {
         let user = ctx.new_user(json!({})).await?;
-        let code = ctx.fake.login_code(&user.openid).await?;
+        let code = ctx.login_code(&user.openid).await?;
         let first = ctx.login(Some(&code)).await?;
         if !first.succeeded(ctx) {
             return Err(CaseError::Other(format!(
@@ -254,11 +254,14 @@ fn upstream_timeout(ctx: &mut Ctx) -> CaseFuture<'_> {
         // Scheduling slack on a loaded machine; the backend's own timeout must be within the bound.
         let slack = Duration::from_millis(250);
         let user = ctx.new_user(json!({})).await?;
-        let code = ctx.fake.login_code(&user.openid).await?;
+        let code = ctx.login_code(&user.openid).await?;
         ctx.fake
             .add_fault(json!({"path": JSCODE2SESSION, "js_code": code, "times": 1, "fault": "timeout", "delay_ms": hold_ms}))
             .await?;
-        let req = ctx.login_request(Some(&code)).timeout(bound + slack);
+        let req = ctx
+            .login_request_for(Some(&code))
+            .await?
+            .timeout(bound + slack);
         let started = Instant::now();
         let x = ctx.exchange("login", req).await;
         let elapsed = started.elapsed();
@@ -269,12 +272,7 @@ fn upstream_timeout(ctx: &mut Ctx) -> CaseFuture<'_> {
                 x.error.unwrap_or_default()
             )));
         };
-        let token = ctx.token_of(&response);
-        let login = LoginResult {
-            code: Some(code),
-            response,
-            token,
-        };
+        let login = ctx.login_result(Some(code), response).await?;
         if elapsed > bound + slack {
             return Ok(Outcome::failed(format!(
                 "answered after {:.1} s, beyond the bound of {} s",
@@ -339,7 +337,7 @@ fn no_secret_leak(ctx: &mut Ctx) -> CaseFuture<'_> {
     Box::pin(async move {
         // Make sure the run has at least one full login and protected call to look at.
         let session = ctx.fresh_session().await?;
-        ctx.protected(Some(&session.token)).await?;
+        ctx.protected(Some(&session.credential)).await?;
         let mut secrets = vec![(ctx.fake.secret().to_string(), "appsecret".to_string())];
         for e in ctx.journal_whole_run(Some(JSCODE2SESSION)).await? {
             if let Some(Value::String(k)) = e
@@ -368,28 +366,32 @@ fn no_secret_leak(ctx: &mut Ctx) -> CaseFuture<'_> {
     })
 }
 
-/// A request with a body the backend cannot parse, for robustness checks.
-pub(crate) fn broken_login_requests(ctx: &Ctx) -> Vec<(String, Request)> {
-    let l = &ctx.profile.login;
-    let path = l.path.clone();
+/// Login requests with a body the backend cannot parse, for robustness checks: the profile's
+/// login request (headers, query and data included) with its body broken.
+pub(crate) async fn broken_login_requests(
+    ctx: &mut Ctx,
+) -> Result<Vec<(String, Request)>, CaseError> {
     let field = ctx
         .profile
         .login_code_field()
         .unwrap_or_else(|| "code".into());
+    let bogus = format!("{:032x}", rand::Rng::gen::<u128>(&mut ctx.rng));
+    let base = ctx.login_request_for(Some(&bogus)).await?;
     let huge = "x".repeat(8 * 1024);
-    vec![
+    Ok(vec![
         (
             "bad JSON".into(),
-            Request::new(&l.method, &path).raw("application/json", "{\"code\": "),
+            base.clone().raw("application/json", "{\"code\": "),
         ),
         (
             "wrong type".into(),
-            Request::new(&l.method, &path).json(json!({ field.clone(): {"nested": [1, 2]} })),
+            base.clone()
+                .json(json!({ field.clone(): {"nested": [1, 2]} })),
         ),
-        ("huge code".into(), ctx.login_request(Some(&huge))),
         (
-            "array body".into(),
-            Request::new(&l.method, &path).json(json!([1, 2, 3])),
+            "huge code".into(),
+            ctx.login_request_for(Some(&huge)).await?,
         ),
-    ]
+        ("array body".into(), base.json(json!([1, 2, 3]))),
+    ])
 }

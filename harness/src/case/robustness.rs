@@ -19,7 +19,7 @@ pub fn cases() -> Vec<Case> {
 
 fn no_stack_trace(ctx: &mut Ctx) -> CaseFuture<'_> {
     Box::pin(async move {
-        for (what, req) in broken_login_requests(ctx) {
+        for (what, req) in broken_login_requests(ctx).await? {
             // A transport error here is judged by robust.survives, not as a trace.
             let _ = ctx
                 .exchange(&format!("malformed login ({what})"), req)
@@ -27,7 +27,7 @@ fn no_stack_trace(ctx: &mut Ctx) -> CaseFuture<'_> {
         }
         ctx.exchange(
             "protected call with a garbage token",
-            ctx.apply_token(ctx.protected_request(None), "not-a-token"),
+            ctx.protected_request(Some(&ctx.forged("not-a-token"))),
         )
         .await;
         let mut scanned = 0usize;
@@ -74,23 +74,19 @@ fn survives(ctx: &mut Ctx) -> CaseFuture<'_> {
             json!({"errcode": -1}),
         ] {
             let user = ctx.new_user(json!({})).await?;
-            let code = ctx.fake.login_code(&user.openid).await?;
+            let code = ctx.login_code(&user.openid).await?;
             let mut rule = json!({"path": "/sns/jscode2session", "js_code": code, "times": 1});
             if let (Some(r), Some(f)) = (rule.as_object_mut(), fault.as_object()) {
                 r.extend(f.clone());
             }
             ctx.fake.add_fault(rule).await?;
             // Only the aftermath is judged: these answers may be any error.
-            let _ = ctx
-                .exchange(
-                    "login while WeChat misbehaves",
-                    ctx.login_request(Some(&code)),
-                )
-                .await;
+            let req = ctx.login_request_for(Some(&code)).await?;
+            let _ = ctx.exchange("login while WeChat misbehaves", req).await;
         }
         let user = ctx.new_user(json!({})).await?;
         let login = ctx.login_as(&user.openid).await?;
-        let Some(token) = login.token.clone().filter(|_| login.succeeded(ctx)) else {
+        let Some(token) = login.credential.clone().filter(|_| login.succeeded(ctx)) else {
             return Ok(Outcome::failed(format!(
                 "a normal login failed after WeChat's trouble: HTTP {} {}",
                 login.response.status,

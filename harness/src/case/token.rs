@@ -51,12 +51,6 @@ pub(crate) async fn jwt_session(
     })
 }
 
-/// The backend refused the request the way a correct backend refuses: a 4xx or the profile's
-/// "rejected" signal, never a success and never a 5xx.
-fn refused(ctx: &Ctx, r: &Response) -> bool {
-    ctx.is_client_error(r) && !ctx.is_accepted(r)
-}
-
 /// "n of total <what>: label; label (first answer: …)": every miss named, one answer in full
 /// (the runner attaches every exchange as evidence anyway).
 fn summary(what: &str, misses: &[(String, String)], total: usize) -> String {
@@ -124,7 +118,7 @@ pub(crate) fn redacted(secret: &str) -> String {
 fn accepted(ctx: &mut Ctx) -> CaseFuture<'_> {
     Box::pin(async move {
         let session = ctx.fresh_session().await?;
-        let r = ctx.protected(Some(&session.token)).await?;
+        let r = ctx.protected(Some(&session.credential)).await?;
         if ctx.is_accepted(&r) {
             Ok(Outcome::Passed)
         } else {
@@ -139,7 +133,7 @@ fn accepted(ctx: &mut Ctx) -> CaseFuture<'_> {
 fn missing(ctx: &mut Ctx) -> CaseFuture<'_> {
     Box::pin(async move {
         let r = ctx.protected(None).await?;
-        if refused(ctx, &r) {
+        if ctx.is_refusal(&r) {
             Ok(Outcome::Passed)
         } else {
             Ok(Outcome::failed(format!(
@@ -172,8 +166,9 @@ fn garbage(ctx: &mut Ctx) -> CaseFuture<'_> {
     Box::pin(async move {
         let mut wrong = Vec::new();
         for (what, token) in GARBAGE_TOKENS {
-            let r = ctx.protected(Some(token)).await?;
-            if !refused(ctx, &r) {
+            let forged = ctx.forged(token);
+            let r = ctx.protected(Some(&forged)).await?;
+            if !ctx.is_refusal(&r) {
                 wrong.push((format!("{what} ({token:?})"), describe(&r)));
             }
         }
@@ -195,7 +190,7 @@ fn tampered(ctx: &mut Ctx) -> CaseFuture<'_> {
             Ok(x) => x,
             Err(skip) => return Ok(skip),
         };
-        let baseline = ctx.protected(Some(&session.token)).await?;
+        let baseline = ctx.protected(Some(&session.credential)).await?;
         if !ctx.is_accepted(&baseline) {
             return Ok(Outcome::errored(format!(
                 "the untouched token is not accepted ({}), so tampering cannot be judged",
@@ -227,8 +222,10 @@ fn tampered(ctx: &mut Ctx) -> CaseFuture<'_> {
 
         let mut wrong = Vec::new();
         for f in &forged {
-            let r = ctx.protected(Some(&f.token)).await?;
-            if !refused(ctx, &r) {
+            let r = ctx
+                .protected(Some(&session.credential.with_main(&f.token)))
+                .await?;
+            if !ctx.is_refusal(&r) {
                 wrong.push((f.label.clone(), describe(&r)));
             }
         }
@@ -246,15 +243,17 @@ fn tampered(ctx: &mut Ctx) -> CaseFuture<'_> {
 
 fn alg_none(ctx: &mut Ctx) -> CaseFuture<'_> {
     Box::pin(async move {
-        let (_session, jws) = match jwt_session(ctx).await? {
+        let (session, jws) = match jwt_session(ctx).await? {
             Ok(x) => x,
             Err(skip) => return Ok(skip),
         };
         let copies = jwt::alg_none_copies(&jws);
         let mut wrong = Vec::new();
         for copy in &copies {
-            let r = ctx.protected(Some(&copy.token)).await?;
-            if !refused(ctx, &r) {
+            let r = ctx
+                .protected(Some(&session.credential.with_main(&copy.token)))
+                .await?;
+            if !ctx.is_refusal(&r) {
                 wrong.push((copy.label.clone(), describe(&r)));
             }
         }
@@ -433,7 +432,7 @@ fn expired_rejected(ctx: &mut Ctx) -> CaseFuture<'_> {
         };
         let leeway = ctx.profile.jwt.leeway_secs as i64;
         match ctx.profile.jwt.secret.clone() {
-            Some(secret) => expiry_property(ctx, &jws, secret.as_bytes(), leeway).await,
+            Some(secret) => expiry_property(ctx, &session, &jws, secret.as_bytes(), leeway).await,
             None => wait_out(ctx, &session, &jws, leeway).await,
         }
     })
@@ -443,6 +442,7 @@ fn expired_rejected(ctx: &mut Ctx) -> CaseFuture<'_> {
 /// unexpired ones accepted, for random offsets drawn from the run's seed.
 async fn expiry_property(
     ctx: &mut Ctx,
+    session: &Session,
     jws: &Jws,
     secret: &[u8],
     leeway: i64,
@@ -480,8 +480,10 @@ async fn expiry_property(
         let expired = claims_with_exp(&jws.claims, exp, exp - lifetime);
         let token = jwt::mint_with_header(&jws.header, &expired, secret)
             .map_err(|e| CaseError::Other(e.to_string()))?;
-        let r = ctx.protected(Some(&token)).await?;
-        if !refused(ctx, &r) {
+        let r = ctx
+            .protected(Some(&session.credential.with_main(&token)))
+            .await?;
+        if !ctx.is_refusal(&r) {
             wrong.push((
                 format!("expired {ago} s ago (leeway {leeway} s) accepted"),
                 describe(&r),
@@ -492,7 +494,9 @@ async fn expiry_property(
         let valid = claims_with_exp(&jws.claims, now + ahead, now);
         let token = jwt::mint_with_header(&jws.header, &valid, secret)
             .map_err(|e| CaseError::Other(e.to_string()))?;
-        let r = ctx.protected(Some(&token)).await?;
+        let r = ctx
+            .protected(Some(&session.credential.with_main(&token)))
+            .await?;
         if !ctx.is_accepted(&r) {
             wrong.push((format!("valid for {ahead} s more, refused"), describe(&r)));
         }
@@ -537,7 +541,7 @@ async fn wait_out(
             "no [jwt] secret in the profile to mint expired tokens, and the token lives {remaining} s (more than {WAIT_OUT_MAX_SECS} s to wait out)"
         )));
     }
-    let fresh = ctx.protected(Some(&session.token)).await?;
+    let fresh = ctx.protected(Some(&session.credential)).await?;
     if !ctx.is_accepted(&fresh) {
         return Ok(Outcome::errored(format!(
             "the fresh token is not accepted ({}), so expiry cannot be judged",
@@ -546,8 +550,8 @@ async fn wait_out(
     }
     let wait = (exp + leeway + 2 - unix_now()).max(0) as u64;
     tokio::time::sleep(Duration::from_secs(wait)).await;
-    let r = ctx.protected(Some(&session.token)).await?;
-    if refused(ctx, &r) {
+    let r = ctx.protected(Some(&session.credential)).await?;
+    if ctx.is_refusal(&r) {
         Ok(Outcome::Passed)
     } else {
         Ok(Outcome::failed(format!(
@@ -564,9 +568,9 @@ fn unpredictable(ctx: &mut Ctx) -> CaseFuture<'_> {
         let user = first.user.clone();
         let second = ctx.session_for(user.clone()).await?;
         let mut user_ids = Vec::new();
-        if ctx.profile.protected.identity_pointer.is_some() {
-            let r = ctx.protected(Some(&second.token)).await?;
-            user_ids.extend(ctx.identity_of(&r));
+        if ctx.has_identity() {
+            let r = ctx.protected(Some(&second.credential)).await?;
+            user_ids.extend(ctx.identity_of(&r, &second.credential));
         }
         for login in [&first.login, &second.login] {
             for key in [

@@ -2,22 +2,26 @@
 //! user-info, phone, access-token operations) and records every exchange as evidence, the fake's
 //! control-API client, the profile, a seeded RNG, and everything client-visible seen so far in
 //! the run (for the run-level checks: no secret leak, no stack trace, no exposed access token).
-//! The requests in the profile's dialect (login, protected call, user-info, phone, access-token
-//! operations) live in `requests`.
+//! Split by noun: the requests in the profile's dialect (`requests`), the one renderer and the
+//! values of the moment (`render`), and the credential's parts (`credential`).
 
+mod credential;
+mod render;
 mod requests;
 
+pub use credential::Credential;
+pub use render::{render, Values};
+
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
-
-use rand::rngs::StdRng;
-use rand::SeedableRng;
-use serde_json::Value;
 
 use crate::error::CaseError;
 use crate::exchange::{Body, Exchange, Request, Response, Stopwatch};
 use crate::fake::{Fake, JournalEntry, User};
 use crate::profile::{Profile, Vars};
+use rand::rngs::StdRng;
+use rand::SeedableRng;
 
 /// The answer to a login request.
 #[derive(Clone, Debug)]
@@ -25,8 +29,10 @@ pub struct LoginResult {
     /// The code sent (None for the missing-code request).
     pub code: Option<String>,
     pub response: Response,
-    /// The non-empty string at the profile's token pointer, if any (whatever the status).
+    /// The main token, when the answer carries every credential part (whatever the status).
     pub token: Option<String>,
+    /// The whole credential (every part the profile names), when the answer carries it.
+    pub credential: Option<Credential>,
 }
 
 impl LoginResult {
@@ -41,7 +47,9 @@ impl LoginResult {
 pub struct Session {
     pub user: User,
     pub login: LoginResult,
+    /// The main token (`credential.main()`).
     pub token: String,
+    pub credential: Credential,
 }
 
 /// The per-case context.
@@ -63,6 +71,11 @@ pub struct Ctx {
     pub(crate) journal_mark: u64,
     /// How long `token.weak-secret` may brute-force short HMAC keys (zero: not at all).
     pub crack_budget: Duration,
+    /// Which user each code minted through [`Ctx::login_code`] belongs to (to encrypt data under
+    /// the session_key that code's jscode2session hands the backend).
+    pub(crate) code_owners: HashMap<String, String>,
+    /// A user whose data goes with codes of no known user (invalid-code requests).
+    pub(crate) decoy: Option<String>,
 }
 
 impl Ctx {
@@ -92,6 +105,8 @@ impl Ctx {
             seen: vec![],
             journal_mark: 0,
             crack_budget: Duration::ZERO,
+            code_owners: HashMap::new(),
+            decoy: None,
         }
     }
 
@@ -149,17 +164,23 @@ impl Ctx {
         Duration::from_secs(self.profile.limits.upstream_timeout_secs)
     }
 
-    /// Whether the answer is the profile's "rejected" signal.
+    /// Whether any of the profile's rejection rules matches the answer.
     pub fn is_rejected(&self, r: &Response) -> bool {
-        self.profile.rejected.is_rejected(r.status, r.json.as_ref())
+        self.profile.compiled.rejection.is_rejected(r)
     }
 
-    /// Whether the answer is a success: 2xx and not rejected by the pointer rule.
+    /// Whether the answer is a success: 2xx, no rejection rule, and the success rule if any.
     pub fn is_accepted(&self, r: &Response) -> bool {
-        r.is_success() && !self.profile.rejected.pointer_says_rejected(r.json.as_ref())
+        self.profile.compiled.rejection.is_accepted(r)
     }
 
-    /// Whether the answer is a client error: a 4xx or the profile's rejected signal.
+    /// Refused the way a correct backend refuses: not accepted, never a 5xx, and a 4xx or a
+    /// rejection rule.
+    pub fn is_refusal(&self, r: &Response) -> bool {
+        self.profile.compiled.rejection.is_refusal(r)
+    }
+
+    /// Whether the answer is a client error: a 4xx, or a rejection rule without a 5xx.
     pub fn is_client_error(&self, r: &Response) -> bool {
         r.is_client_error() || (!r.is_server_error() && self.is_rejected(r))
     }
@@ -277,32 +298,13 @@ pub(crate) fn fnv1a(s: &str) -> u64 {
     })
 }
 
-fn form_pairs(fields: &serde_json::Map<String, Value>) -> Vec<(String, String)> {
-    fields
-        .iter()
-        .map(|(k, v)| (k.clone(), crate::profile::value_text(v)))
-        .collect()
-}
-
 fn form_text(pairs: &[(String, String)]) -> String {
+    use crate::profile::urlencode;
     pairs
         .iter()
         .map(|(k, v)| format!("{}={}", urlencode(k), urlencode(v)))
         .collect::<Vec<_>>()
         .join("&")
-}
-
-fn urlencode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(char::from(b))
-            }
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
 }
 
 fn describe_reqwest_error(e: &reqwest::Error) -> String {

@@ -1,93 +1,155 @@
-//! The backend's requests in the profile's dialect: where the code goes, how the token travels,
-//! and where answers keep the token, the identity, the decrypted data and the phone number.
+//! The backend's requests in the profile's dialect — login, protected call, user-info, phone,
+//! access-token operations — each rendered by the one renderer from the compiled profile, and
+//! where their answers keep the credential, the identity, the decrypted data and the phone.
 
 use serde_json::{json, Value};
 
-use super::{form_pairs, Ctx, LoginResult, Session};
+use super::credential::Credential;
+use super::render::{render, Values};
+use super::{Ctx, LoginResult, Session};
 use crate::error::CaseError;
-use crate::exchange::{Body, Request, Response};
-use crate::fake::{Encrypted, User};
-use crate::profile::{Placement, RequestSection, TokenPlacement, Vars};
+use crate::exchange::{Request, Response};
+use crate::fake::{EncryptRequest, Encrypted, User};
+use crate::profile::{RequestTemplate, Source, UserInfoMode};
 
 impl Ctx {
-    // ---- the profile's requests ---------------------------------------------------------
+    /// Renders a profile request with this run's values and `values`.
+    pub fn render(&self, t: &RequestTemplate, values: &Values) -> Request {
+        render(t, &self.vars, values)
+    }
 
-    /// The login request for `code` (None: the same request without any code).
-    pub fn login_request(&self, code: Option<&str>) -> Request {
-        let l = &self.profile.login;
-        let vars = Vars {
-            code: code.map(str::to_string),
-            ..self.vars.clone()
+    // ---- login ---------------------------------------------------------------------------
+
+    /// Whether the login request itself carries encrypted user data (Wafer headers, or a
+    /// one-call login + getUserInfo body).
+    pub fn login_carries_data(&self) -> bool {
+        self.profile.compiled.login.carries_data()
+    }
+
+    /// A fresh login code for `openid` (what wx.login gives), remembered so that data sent with
+    /// it is encrypted under the session_key its jscode2session hands the backend.
+    pub async fn login_code(&mut self, openid: &str) -> Result<String, CaseError> {
+        let code = self.fake.login_code(openid).await?;
+        self.code_owners.insert(code.clone(), openid.to_owned());
+        Ok(code)
+    }
+
+    /// Encrypted userInfo for `openid` under its current session_key (`variant` as the forge
+    /// names it: `valid`, `tampered`, `iv-15`, …).
+    pub async fn encrypt_user_info(
+        &mut self,
+        openid: &str,
+        variant: &str,
+        data: Option<Value>,
+    ) -> Result<Encrypted, CaseError> {
+        let req = EncryptRequest {
+            openid: openid.into(),
+            kind: "userInfo".into(),
+            data,
+            variant: variant.into(),
         };
-        let mut req = Request::new(&l.method, &vars.render(&l.path));
-        for (k, v) in &l.query {
-            req = req.query(k, &vars.render(v));
+        Ok(self.fake.encrypt(&req).await?)
+    }
+
+    /// The values of a login with `code`: the code, and when the login carries data, valid
+    /// userInfo under the code owner's key (a decoy user's for a code of no known user).
+    pub async fn login_values(&mut self, code: Option<&str>) -> Result<Values, CaseError> {
+        let mut values = Values::code(code);
+        if self.login_carries_data() {
+            let owner = code.and_then(|c| self.code_owners.get(c).cloned());
+            let openid = match owner {
+                Some(o) => o,
+                None => self.decoy_openid().await?,
+            };
+            values.data = Some(self.encrypt_user_info(&openid, "valid", None).await?);
         }
-        for (k, v) in &l.headers {
-            req = req.header(k, &vars.render(v));
+        Ok(values)
+    }
+
+    async fn decoy_openid(&mut self) -> Result<String, CaseError> {
+        if let Some(d) = &self.decoy {
+            return Ok(d.clone());
         }
-        let mut fields = vars.render_map(&l.fields);
-        if let (Some(field), Some(code)) = (self.profile.login_code_field(), code) {
-            match l.code_in {
-                Placement::Query => req = req.query(&field, code),
-                Placement::Header => req = req.header(&field, code),
-                Placement::Json | Placement::Form => {
-                    fields.insert(field, json!(code));
-                }
-            }
-        }
-        let body_in_form = l.code_in == Placement::Form;
-        let method_has_body = !l.method.eq_ignore_ascii_case("GET");
-        if method_has_body || !fields.is_empty() {
-            req.body = Some(if body_in_form {
-                Body::Form(form_pairs(&fields))
-            } else {
-                Body::Json(Value::Object(fields))
-            });
-        }
-        req
+        let user = self.fake.create_user(json!({})).await?;
+        self.decoy = Some(user.openid.clone());
+        Ok(user.openid)
+    }
+
+    /// The login request for `code` alone (None: the same request without any code). A login
+    /// that carries data needs [`Ctx::login_request_for`].
+    pub fn login_request(&self, code: Option<&str>) -> Request {
+        self.render(&self.profile.compiled.login, &Values::code(code))
+    }
+
+    /// The complete login request for `code`, with data when the login carries it.
+    pub async fn login_request_for(&mut self, code: Option<&str>) -> Result<Request, CaseError> {
+        let values = self.login_values(code).await?;
+        Ok(self.render(&self.profile.compiled.login, &values))
     }
 
     /// Logs in with `code` (None: without a code).
     pub async fn login(&mut self, code: Option<&str>) -> Result<LoginResult, CaseError> {
-        let req = self.login_request(code);
+        let values = self.login_values(code).await?;
+        self.login_with(values).await
+    }
+
+    /// Logs in with these values (the data.* cases send their variants this way when the
+    /// login carries data).
+    pub async fn login_with(&mut self, values: Values) -> Result<LoginResult, CaseError> {
+        let req = self.render(&self.profile.compiled.login, &values);
         let response = self.send("login", req).await?;
-        let mut token = self.token_of(&response);
-        if let Some(cookie) = token.as_deref() {
-            // A session middleware may set a cookie on a failed login too; it is a token only if
-            // it opens the protected endpoint.
-            if self.profile.login.token_cookie.is_some() && !self.is_accepted(&response) {
-                let cookie = cookie.to_owned();
-                let answer = self.protected(Some(&cookie)).await?;
+        self.login_result(values.code.clone(), response).await
+    }
+
+    /// Reads the credential of a login answer. A session middleware may set a cookie on a
+    /// failed login too; a cookie credential counts only if the answer is a success or it opens
+    /// the protected endpoint.
+    pub async fn login_result(
+        &mut self,
+        code: Option<String>,
+        response: Response,
+    ) -> Result<LoginResult, CaseError> {
+        let mut credential = self.credential_of(&response);
+        if let Some(c) = credential.clone() {
+            if self.profile.compiled.token_from_cookie() && !self.is_accepted(&response) {
+                let answer = self.protected(Some(&c)).await?;
                 if !self.is_accepted(&answer) {
-                    token = None;
+                    credential = None;
                 }
             }
         }
         Ok(LoginResult {
-            code: code.map(str::to_string),
+            code,
+            token: credential.as_ref().map(|c| c.main().to_owned()),
+            credential,
             response,
-            token,
         })
     }
 
-    /// The token in a login answer: the profile's cookie or header, else a non-empty string
-    /// (or number) at the token pointer.
+    /// The credential in a login answer: every part the profile names (None if one is missing).
+    pub fn credential_of(&self, r: &Response) -> Option<Credential> {
+        let c = &self.profile.compiled;
+        let mut parts = Vec::with_capacity(c.token_parts.len());
+        for (name, source) in &c.token_parts {
+            parts.push((name.clone(), source.read(r, None)?));
+        }
+        Some(Credential::from_parts(parts, c.main_part()))
+    }
+
+    /// The main token in a login answer.
     pub fn token_of(&self, r: &Response) -> Option<String> {
-        let login = &self.profile.login;
-        if let Some(name) = &login.token_cookie {
-            return r.cookie(name).filter(|v| !v.is_empty()).map(str::to_owned);
-        }
-        if let Some(name) = &login.token_header {
-            let value = r.header(name)?.trim();
-            let value = value.strip_prefix("Bearer ").unwrap_or(value).trim();
-            return (!value.is_empty()).then(|| value.to_owned());
-        }
-        match r.pointer(&login.token_pointer) {
-            Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
-            Some(Value::Number(n)) => Some(n.to_string()),
-            _ => None,
-        }
+        self.credential_of(r).map(|c| c.main().to_owned())
+    }
+
+    /// A credential whose every part is `value` (malformed and forged tokens with no session).
+    pub fn forged(&self, value: &str) -> Credential {
+        let c = &self.profile.compiled;
+        let parts = c
+            .token_parts
+            .iter()
+            .map(|(n, _)| (n.clone(), value.to_owned()))
+            .collect();
+        Credential::from_parts(parts, c.main_part())
     }
 
     /// Creates a fresh user on the fake (fields: openid, unionid, nickName, phoneNumber, …).
@@ -97,7 +159,7 @@ impl Ctx {
 
     /// Mints a login code for the user and logs in with it.
     pub async fn login_as(&mut self, openid: &str) -> Result<LoginResult, CaseError> {
-        let code = self.fake.login_code(openid).await?;
+        let code = self.login_code(openid).await?;
         self.login(Some(&code)).await
     }
 
@@ -110,9 +172,15 @@ impl Ctx {
     /// Logs `user` in; an error when the backend gives no token.
     pub async fn session_for(&mut self, user: User) -> Result<Session, CaseError> {
         let login = self.login_as(&user.openid).await?;
-        match &login.token {
-            Some(t) if login.succeeded(self) => Ok(Session {
-                token: t.clone(),
+        self.session_of(user, login)
+    }
+
+    /// The session a login gave, or the error that makes the case unjudgeable.
+    pub fn session_of(&self, user: User, login: LoginResult) -> Result<Session, CaseError> {
+        match login.credential.clone() {
+            Some(c) if login.succeeded(self) => Ok(Session {
+                token: c.main().to_owned(),
+                credential: c,
                 user,
                 login,
             }),
@@ -124,115 +192,67 @@ impl Ctx {
         }
     }
 
-    /// Puts the token into a request the profile's way.
-    pub fn apply_token(&self, mut req: Request, token: &str) -> Request {
-        match self.profile.auth.placement() {
-            TokenPlacement::Header { name, prefix } => {
-                let value = match prefix {
-                    Some(p) => format!("{p} {token}"),
-                    None => token.to_string(),
-                };
-                req.headers.push((name, value));
-            }
-            TokenPlacement::Basic => {
-                use base64::Engine as _;
-                let cred = base64::engine::general_purpose::STANDARD.encode(format!("{token}:"));
-                req.headers
-                    .push(("Authorization".into(), format!("Basic {cred}")));
-            }
-            TokenPlacement::Query { field } => req.query.push((field, token.to_string())),
-            TokenPlacement::Cookie { name } => req
-                .headers
-                .push(("Cookie".into(), format!("{name}={token}"))),
-            TokenPlacement::Json { field } => {
-                let mut obj = match req.body.take() {
-                    Some(Body::Json(Value::Object(m))) => m,
-                    _ => serde_json::Map::new(),
-                };
-                obj.insert(field, json!(token));
-                req.body = Some(Body::Json(Value::Object(obj)));
-            }
-        }
-        req
+    // ---- protected -----------------------------------------------------------------------
+
+    /// The protected request (None: without any credential).
+    pub fn protected_request(&self, token: Option<&Credential>) -> Request {
+        self.render(&self.profile.compiled.protected, &Values::token(token))
     }
 
-    fn section_request(&self, s: &RequestSection, token: Option<&str>) -> Request {
-        let mut req = Request::new(&s.method, &self.vars.render(&s.path));
-        for (k, v) in &s.query {
-            req = req.query(k, &self.vars.render(v));
-        }
-        for (k, v) in &s.headers {
-            req = req.header(k, &self.vars.render(v));
-        }
-        if !s.fields.is_empty() {
-            req.body = Some(Body::Json(Value::Object(self.vars.render_map(&s.fields))));
-        }
-        match token {
-            Some(t) if s.with_token => self.apply_token(req, t),
-            _ => req,
-        }
-    }
-
-    /// The protected request (None: without any token).
-    pub fn protected_request(&self, token: Option<&str>) -> Request {
-        let p = &self.profile.protected;
-        let s = RequestSection {
-            method: p.method.clone(),
-            path: p.path.clone(),
-            fields: p.fields.clone(),
-            query: p.query.clone(),
-            headers: p.headers.clone(),
-            with_token: true,
-        };
-        let mut req = self.section_request(&s, token);
-        // A JSON-body token style needs a body even when the token is missing.
-        if req.body.is_none() && !p.method.eq_ignore_ascii_case("GET") {
-            req.body = Some(Body::Json(json!({})));
-        }
-        req
-    }
-
-    /// Calls the protected endpoint with `token` (None: without a token).
-    pub async fn protected(&mut self, token: Option<&str>) -> Result<Response, CaseError> {
+    /// Calls the protected endpoint with `token` (None: without a credential).
+    pub async fn protected(&mut self, token: Option<&Credential>) -> Result<Response, CaseError> {
         let req = self.protected_request(token);
         self.send("protected call", req).await
     }
 
-    /// The identity at the profile's identity pointer (None when the profile has none).
-    pub fn identity_of(&self, r: &Response) -> Option<String> {
-        let p = self.profile.protected.identity_pointer.as_deref()?;
-        r.pointer(p).map(crate::profile::value_text)
+    /// Whether the profile says where the user's identity is.
+    pub fn has_identity(&self) -> bool {
+        self.profile.compiled.identity.is_some()
     }
 
-    /// Submits encrypted data to the user-info endpoint (None when the profile has none).
-    pub fn user_info_request(&self, token: &str, data: &Encrypted) -> Option<Request> {
-        let u = self.profile.user_info.as_ref()?;
-        let mut fields = self.vars.render_map(&u.fields);
-        fields.insert(u.encrypted_data_field.clone(), json!(data.encrypted_data));
-        fields.insert(u.iv_field.clone(), json!(data.iv));
-        if let (false, Some(raw)) = (u.raw_data_field.is_empty(), &data.raw_data) {
-            fields.insert(u.raw_data_field.clone(), json!(raw));
-        }
-        if let (false, Some(sig)) = (u.signature_field.is_empty(), &data.signature) {
-            fields.insert(u.signature_field.clone(), json!(sig));
-        }
-        let mut req = Request::new(&u.method, &self.vars.render(&u.path));
-        req.body = Some(if u.body_in == Placement::Form {
-            Body::Form(form_pairs(&fields))
-        } else {
-            Body::Json(Value::Object(fields))
-        });
-        Some(if u.with_token {
-            self.apply_token(req, token)
-        } else {
-            req
-        })
+    /// The identity in a protected answer made with `token` (a JWT claim, a header of the
+    /// answer or a pointer into it); None when the profile has no identity or it is absent.
+    pub fn identity_of(&self, r: &Response, token: &Credential) -> Option<String> {
+        let source = self.profile.compiled.identity.as_ref()?;
+        source.read(r, Some(token.main()))
+    }
+
+    /// Whether the identity is a claim of the token (judged without the protected answer).
+    pub fn identity_from_token(&self) -> bool {
+        matches!(self.profile.compiled.identity, Some(Source::Jwt(_)))
+    }
+
+    // ---- user info -----------------------------------------------------------------------
+
+    /// Whether the profile has a user-info endpoint.
+    pub fn has_user_info(&self) -> bool {
+        self.profile.compiled.user_info.is_some()
+    }
+
+    /// Whether the user-info endpoint only acknowledges (its answer shows no fields).
+    pub fn user_info_is_ack(&self) -> bool {
+        self.profile
+            .compiled
+            .user_info
+            .as_ref()
+            .is_some_and(|u| u.mode == UserInfoMode::Ack)
+    }
+
+    /// The user-info request carrying `data` (None when the profile has none).
+    pub fn user_info_request(&self, token: &Credential, data: &Encrypted) -> Option<Request> {
+        let u = self.profile.compiled.user_info.as_ref()?;
+        let values = Values {
+            data: Some(data.clone()),
+            token: Some(token.clone()),
+            ..Values::default()
+        };
+        Some(self.render(&u.request, &values))
     }
 
     /// Calls the user-info endpoint; None when the profile has none.
     pub async fn user_info(
         &mut self,
-        token: &str,
+        token: &Credential,
         data: &Encrypted,
     ) -> Result<Option<Response>, CaseError> {
         let Some(req) = self.user_info_request(token, data) else {
@@ -243,61 +263,71 @@ impl Ctx {
 
     /// The decrypted object in a user-info answer (at the profile's result pointer).
     pub fn user_info_result<'r>(&self, r: &'r Response) -> Option<&'r Value> {
-        let u = self.profile.user_info.as_ref()?;
+        let u = self.profile.compiled.user_info.as_ref()?;
         r.pointer(&u.result_pointer)
     }
 
-    /// Calls the phone endpoint with a phone code; None when the profile has none.
-    pub async fn phone(&mut self, token: &str, code: &str) -> Result<Option<Response>, CaseError> {
-        let Some(p) = self.profile.phone.clone() else {
+    /// With ack mode and a read-back request: the stored object as the backend shows it now
+    /// (Ok(None) when there is no read-back).
+    pub async fn read_back(&mut self, token: &Credential) -> Result<Option<Value>, CaseError> {
+        let Some((t, ptr)) = self
+            .profile
+            .compiled
+            .user_info
+            .as_ref()
+            .and_then(|u| u.read_back.clone())
+        else {
             return Ok(None);
         };
-        let mut req = Request::new(&p.method, &self.vars.render(&p.path));
-        let mut fields = self.vars.render_map(&p.fields);
-        match p.code_in {
-            Placement::Query => req = req.query(&p.code_field, code),
-            Placement::Header => req = req.header(&p.code_field, code),
-            Placement::Json | Placement::Form => {
-                fields.insert(p.code_field.clone(), json!(code));
-            }
-        }
-        if !fields.is_empty() || !p.method.eq_ignore_ascii_case("GET") {
-            req.body = Some(if p.code_in == Placement::Form {
-                Body::Form(form_pairs(&fields))
-            } else {
-                Body::Json(Value::Object(fields))
-            });
-        }
-        if p.with_token {
-            req = self.apply_token(req, token);
-        }
+        let req = self.render(&t, &Values::token(Some(token)));
+        let r = self.send("user-info read-back", req).await?;
+        Ok(Some(r.pointer(&ptr).cloned().unwrap_or(Value::Null)))
+    }
+
+    // ---- phone and access-token operations ------------------------------------------------
+
+    /// Calls the phone endpoint with a phone code; None when the profile has none.
+    pub async fn phone(
+        &mut self,
+        token: &Credential,
+        code: &str,
+    ) -> Result<Option<Response>, CaseError> {
+        let Some(p) = self.profile.compiled.phone.clone() else {
+            return Ok(None);
+        };
+        let values = Values {
+            phone_code: Some(code.to_owned()),
+            token: Some(token.clone()),
+            ..Values::default()
+        };
+        let req = self.render(&p.request, &values);
         self.send("phone", req).await.map(Some)
     }
 
     /// The phone number in a phone answer.
     pub fn phone_number_of(&self, r: &Response) -> Option<String> {
-        let p = self.profile.phone.as_ref()?;
+        let p = self.profile.compiled.phone.as_ref()?;
         r.pointer(&p.phone_number_pointer)
             .map(crate::profile::value_text)
     }
 
     /// How many access-token operations the profile declares.
     pub fn access_token_operation_count(&self) -> usize {
-        self.profile.access_token.operations.len()
+        self.profile.compiled.operations.len()
     }
 
     /// Runs access-token operation `index` (modulo the count); None when the profile has none.
     pub async fn access_token_operation(
         &mut self,
         index: usize,
-        token: &str,
+        token: &Credential,
     ) -> Result<Option<Response>, CaseError> {
-        let ops = &self.profile.access_token.operations;
+        let ops = &self.profile.compiled.operations;
         if ops.is_empty() {
             return Ok(None);
         }
-        let s = ops[index % ops.len()].clone();
-        let req = self.section_request(&s, Some(token));
+        let t = ops[index % ops.len()].clone();
+        let req = self.render(&t, &Values::token(Some(token)));
         self.send("access-token operation", req).await.map(Some)
     }
 }
