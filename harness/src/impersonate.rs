@@ -2,8 +2,8 @@
 //! backend that hard-codes WeChat's URL is tested without a patch. A fresh CA and a proxy front
 //! start beside the fake (same state: journal, faults and rules see every request); the backend
 //! the harness starts gets the proxy variables, trust for the CA (a bundle of the system's CAs,
-//! those the environment already named, and wxmock's) and the Node preload. Everything is
-//! removed at the end of the run.
+//! those the environment already named, and wxmock's) and the Node preload. Everything but a
+//! kept CA (`[fake] ca_dir`) is removed at the end of the run.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -62,7 +62,13 @@ impl Impersonation {
             std::process::id(),
             rand::random::<u64>()
         ));
-        let mut ca = LocalCa::generate().map_err(|e| failed(e.one_line()))?;
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| failed(format!("cannot create {}: {e}", dir.display())))?;
+        let ca = match &profile.fake.ca_dir {
+            Some(kept) => LocalCa::load_or_create(kept),
+            None => LocalCa::generate(),
+        };
+        let mut ca = ca.map_err(|e| failed(e.one_line()))?;
         let ca_path = ca.write_cert(&dir).map_err(|e| failed(e.one_line()))?;
         let inherited: Vec<PathBuf> = TRUST_VARS
             .iter()

@@ -172,3 +172,30 @@ path = "/api/me"
     let text = err.to_string();
     assert!(text.contains("fake.impersonate"), "{text}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kept_ca_directory_is_used_and_survives_the_run() {
+    if !have("python3") {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("wxmock-harness-ca-{}", std::process::id()));
+    let mut pems = Vec::new();
+    for _ in 0..2 {
+        let mut profile = profile("python3", "hardcoded_wechat.py", "");
+        profile.fake.ca_dir = Some(dir.clone());
+        let options = RunOptions {
+            seed: Some(3),
+            only: vec!["login.happy".into()],
+            ..RunOptions::default()
+        };
+        let report = run(profile, options, None, &mut []).await.expect("run");
+        assert_eq!(
+            report.cases[0].status, "passed",
+            "{:?}",
+            report.cases[0].reason
+        );
+        pems.push(std::fs::read_to_string(dir.join("wxmock-ca.pem")).expect("kept CA"));
+    }
+    assert_eq!(pems[0], pems[1], "the second run made a new CA");
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -58,6 +58,10 @@ pub struct FakeSection {
     /// backend, plus the Node preload), for a backend that hard-codes WeChat's URL.
     #[serde(default)]
     pub impersonate: bool,
+    /// Keep the impersonation CA here (created on first use) instead of a fresh one per run,
+    /// for trust stores built once (Java's). Relative to the directory wxmock runs in.
+    #[serde(default)]
+    pub ca_dir: Option<PathBuf>,
 }
 
 impl Default for FakeSection {
@@ -67,6 +71,7 @@ impl Default for FakeSection {
             appid: None,
             secret: None,
             impersonate: false,
+            ca_dir: None,
         }
     }
 }
