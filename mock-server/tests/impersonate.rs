@@ -293,6 +293,47 @@ async fn node_https_get_and_fetch_reach_the_fake_under_the_preload_and_other_hos
     assert_eq!(s.exchanges_seen(), 2);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_hosts_file_listener_answers_as_the_api_over_tls() {
+    if !have("curl") {
+        return;
+    }
+    let s = setup().await;
+    let tls = s.ca.server_config().expect("tls");
+    let listener = FrontHandle::start(
+        "127.0.0.1:0".parse().expect("addr"),
+        s.mock.state().clone(),
+        tls,
+        Mode::Tls,
+    )
+    .await
+    .expect("tls listener");
+    let port = listener.address().port();
+    // What /etc/hosts does, for curl alone: the name resolves to loopback.
+    let resolve = format!("api.weixin.qq.com:{port}:127.0.0.1");
+    let url = s
+        .exchange("https", ALICE_OPENID)
+        .replace("api.weixin.qq.com/", &format!("api.weixin.qq.com:{port}/"));
+    let mut cmd = s.command("curl");
+    cmd.args(["-sS", "--max-time", "10", "--resolve", &resolve, &url])
+        .env("CURL_CA_BUNDLE", &s.ca_path);
+    assert_alice(&run(cmd).await, "curl to the hosts-file listener");
+    assert_eq!(s.exchanges_seen(), 1);
+    // Another name on the same listener: the certificate does not cover it.
+    let mut cmd = s.command("curl");
+    cmd.args([
+        "-sS",
+        "--max-time",
+        "10",
+        "--resolve",
+        &format!("example.com:{port}:127.0.0.1"),
+        &format!("https://example.com:{port}/"),
+    ])
+    .env("CURL_CA_BUNDLE", &s.ca_path);
+    let out = run(cmd).await;
+    assert!(!out.status.success(), "example.com was accepted");
+}
+
 fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     let path = dir.join(name);
     std::fs::write(&path, text).expect("write");

@@ -65,7 +65,10 @@ pub fn decide<B>(mut request: Request<B>, place: Place) -> Decision<B> {
     };
     let allowed = match (&named, place) {
         (_, Place::Tunnel) => true,
-        (Named::Uri(a) | Named::Host(a), _) => {
+        // The hosts-file listener may sit on any port (a forward from 443, a test): its `Host`
+        // then carries that port, and only the name matters.
+        (Named::Uri(a) | Named::Host(a), Place::Direct) => is_wechat(a.host()),
+        (Named::Uri(a) | Named::Host(a), Place::Proxy) => {
             is_wechat(a.host()) && matches!(a.port_u16(), None | Some(80) | Some(443))
         }
         (Named::Nothing, _) => false,
@@ -221,5 +224,15 @@ mod tests {
             Place::Direct,
         );
         assert!(matches!(d, Decision::Fake(_)), "{d:?}");
+        let d = decide(
+            request("GET", "/sns/jscode2session", Some("api.weixin.qq.com:8443")),
+            Place::Direct,
+        );
+        assert!(matches!(d, Decision::Fake(_)), "{d:?}");
+        let reason = refused(decide(
+            request("GET", "/sns/jscode2session", Some("example.com")),
+            Place::Direct,
+        ));
+        assert!(reason.contains("Host: example.com"), "{reason}");
     }
 }
