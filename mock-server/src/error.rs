@@ -19,6 +19,51 @@ pub enum EngineError {
     Invalid { field: &'static str, reason: String },
 }
 
+/// A fault rule from the Rust API ([`crate::MockWeChat::fault`]) that cannot be installed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FaultError {
+    /// The rule names an app the fake does not have.
+    #[error("unknown app {appid}")]
+    UnknownApp { appid: String },
+    /// The rule makes no sense (an empty sequence, a probability above 1, …).
+    #[error("invalid fault rule: {reason}")]
+    Invalid { reason: String },
+}
+
+/// A scenario ([`crate::MockWeChat::scenario`], `POST /__admin/scenarios/{name}`) that cannot
+/// be applied.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ScenarioError {
+    /// The scenario names an app the fake does not have.
+    #[error("unknown app {appid}")]
+    UnknownApp { appid: String },
+    /// A scenario that changes one user's state was given no user.
+    #[error("{scenario} needs \"openid\": whose session_key to rotate")]
+    NeedsUser { scenario: &'static str },
+    /// `delay` was given to a scenario other than `slow-wechat`.
+    #[error("\"delay_ms\" only applies to slow-wechat, not {scenario}")]
+    DelayNotApplicable { scenario: &'static str },
+    /// `times` or `path` was given to a scenario that changes state once instead of
+    /// installing a fault rule.
+    #[error(
+        "\"{field}\" does not apply to {scenario}: it changes state once, it is not a fault rule"
+    )]
+    NotAFault {
+        scenario: &'static str,
+        field: &'static str,
+    },
+    /// The fault rule the scenario installs was refused.
+    #[error("scenario {scenario} cannot install its fault rule")]
+    Fault {
+        scenario: &'static str,
+        #[source]
+        source: FaultError,
+    },
+    /// The engine refused the change (an unknown user, …).
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+}
+
 /// A configuration that cannot be read or makes no sense.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {

@@ -16,8 +16,10 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::panic::Location;
 use std::sync::Mutex;
 
+use crate::fault::Path;
 use crate::journal::{Journal, JournalEntry, JournalFilter};
 use crate::server::MockWeChat;
 
@@ -60,8 +62,14 @@ impl fmt::Display for Bounds {
 pub struct Expectation {
     filter: JournalFilter,
     method: Option<String>,
+    openid: Option<String>,
+    js_code: Option<String>,
+    query: Vec<(String, String)>,
     bounds: Bounds,
     name: Option<String>,
+    /// Where the test registered it ([`MockWeChat::expect`] is `#[track_caller]`), so a
+    /// failure on drop still points at the test's line.
+    registered_at: Option<&'static Location<'static>>,
 }
 
 impl Expectation {
@@ -70,9 +78,45 @@ impl Expectation {
         Self {
             filter: JournalFilter::path(path),
             method: None,
+            openid: None,
+            js_code: None,
+            query: Vec::new(),
             bounds: Bounds::default(),
             name: None,
+            registered_at: None,
         }
+    }
+
+    /// Requests to a WeChat endpoint named by [`Path`].
+    ///
+    /// ```
+    /// use wxmock_server::expect::Expectation;
+    /// use wxmock_server::Path;
+    /// let once = Expectation::on(Path::Code2Session).times(1);
+    /// # let _ = once;
+    /// ```
+    pub fn on(path: Path) -> Self {
+        Self::path(path.as_str())
+    }
+
+    /// Only requests concerning this user: `openid` in the query or the JSON body, or the
+    /// openid the fake answered (a jscode2session login of that user).
+    pub fn openid(mut self, openid: impl Into<String>) -> Self {
+        self.openid = Some(openid.into());
+        self
+    }
+
+    /// Only requests carrying this `js_code`.
+    pub fn js_code(mut self, js_code: impl Into<String>) -> Self {
+        self.js_code = Some(js_code.into());
+        self
+    }
+
+    /// Only requests whose query has `key=value` (repeatable; all must match), e.g.
+    /// `.query("grant_type", "authorization_code")`.
+    pub fn query(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.query.push((key.into(), value.into()));
+        self
     }
 
     /// Only requests concerning this app.
@@ -127,6 +171,19 @@ impl Expectation {
                 .as_deref()
                 .is_none_or(|a| entry.appid.as_deref() == Some(a))
             && self.method.as_deref().is_none_or(|m| m == entry.method)
+            && self
+                .js_code
+                .as_deref()
+                .is_none_or(|code| query_value(entry, "js_code").as_deref() == Some(code))
+            && self
+                .query
+                .iter()
+                .all(|(key, value)| query_value(entry, key).as_deref() == Some(value.as_str()))
+            && self.openid.as_deref().is_none_or(|openid| {
+                query_value(entry, "openid").as_deref() == Some(openid)
+                    || json_field(&entry.body, "openid").as_deref() == Some(openid)
+                    || json_field(&entry.response_body, "openid").as_deref() == Some(openid)
+            })
     }
 
     fn describe(&self) -> String {
@@ -142,8 +199,39 @@ impl Expectation {
         if let Some(appid) = &self.filter.appid {
             text.push_str(&format!(" for app {appid}"));
         }
+        if let Some(openid) = &self.openid {
+            text.push_str(&format!(" for user {openid}"));
+        }
+        if let Some(code) = &self.js_code {
+            text.push_str(&format!(" with js_code={code}"));
+        }
+        for (key, value) in &self.query {
+            let value = if SECRET_FIELDS.contains(&key.as_str()) {
+                "***"
+            } else {
+                value.as_str()
+            };
+            text.push_str(&format!(" with {key}={value}"));
+        }
+        if let Some(location) = self.registered_at {
+            text.push_str(&format!(" (expected at {location})"));
+        }
         text
     }
+}
+
+/// A query parameter as text (numbers and booleans as they were written).
+fn query_value(entry: &JournalEntry, key: &str) -> Option<String> {
+    entry.query.get(key).map(|value| match value {
+        serde_json::Value::String(text) => text.clone(),
+        other => other.to_string(),
+    })
+}
+
+/// A top-level string field of a JSON text, when it is one.
+fn json_field(text: &str, key: &str) -> Option<String> {
+    let json: serde_json::Value = serde_json::from_str(text).ok()?;
+    json.get(key)?.as_str().map(str::to_owned)
 }
 
 /// One expectation that was not met.
@@ -302,6 +390,7 @@ impl Expectations {
     }
 
     /// Panics with a list of what was received when an expectation is not met.
+    #[track_caller]
     pub fn verify(&self, journal: &Journal) {
         if let Err(failure) = self.check(journal) {
             panic!("{failure}");
@@ -327,11 +416,33 @@ impl MockWeChat {
     }
 
     /// Registers an expectation, checked when the fake is dropped and by [`MockWeChat::verify`].
-    pub fn expect(&self, expectation: Expectation) {
+    /// The failure message names the line that called `expect`.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// use wxmock_server::expect::Expectation;
+    /// use wxmock_server::{MockWeChat, Path, ALICE_OPENID};
+    ///
+    /// let wechat = MockWeChat::start().await;
+    /// wechat.expect(
+    ///     Expectation::on(Path::Code2Session)
+    ///         .openid(ALICE_OPENID)
+    ///         .query("grant_type", "authorization_code")
+    ///         .never(),
+    /// );
+    /// wechat.verify(); // nothing was called: met
+    /// # }
+    /// ```
+    #[track_caller]
+    pub fn expect(&self, mut expectation: Expectation) {
+        expectation.registered_at = Some(Location::caller());
         self.expectations.add(expectation);
     }
 
-    /// Checks the expectations now; panics with what was received if one is not met.
+    /// Checks the expectations now; panics with what was received if one is not met (the
+    /// panic points at the caller's line).
+    #[track_caller]
     pub fn verify(&self) {
         self.expectations.verify(&self.state().journal);
     }

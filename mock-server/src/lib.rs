@@ -1,12 +1,20 @@
 //! wxmock-server: a faithful fake of `api.weixin.qq.com` for mini-program login, with a control
 //! API to bend every rule on purpose.
 //!
-//! ```no_run
-//! # async fn demo() {
-//! let wechat = wxmock_server::MockWeChat::start().await;
-//! let code = wechat.login(wxmock_server::DEMO_APPID, wxmock_server::ALICE_OPENID).unwrap();
-//! let url = format!("{}/sns/jscode2session?appid=…&secret=…&js_code={code}", wechat.base_url());
-//! # let _ = url;
+//! In a Rust test, [`MockWeChat`] is an isolated fake on an ephemeral port, stopped on drop:
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! use wxmock_server::expect::Expectation;
+//! use wxmock_server::{Fault, MockWeChat, Path, Scenario, ALICE_OPENID, DEMO_APPID};
+//!
+//! let wechat = MockWeChat::start().await;
+//! let code = wechat.login(DEMO_APPID, ALICE_OPENID).unwrap(); // what wx.login would give
+//! wechat.fault(Fault::errcode(-1).times(2).on(Path::Code2Session)).unwrap();
+//! wechat.scenario(Scenario::RateLimited.user(ALICE_OPENID)).unwrap();
+//! wechat.expect(Expectation::on(Path::Code2Session).js_code(code.as_str()).never());
+//! // … point the backend under test at wechat.base_url() and log in with `code` …
 //! # }
 //! ```
 
@@ -30,6 +38,7 @@ pub use clock::Clock;
 pub use config::{AppConfig, Config, Rules, UserConfig};
 pub use engine::persona::{ALICE_OPENID, BOB_OPENID, DEMO_APPID, DEMO_SECRET, MALLORY_OPENID};
 pub use engine::{Engine, Secret};
-pub use error::{CaError, ConfigError, EngineError, ServerError};
+pub use error::{CaError, ConfigError, EngineError, FaultError, ScenarioError, ServerError};
+pub use fault::{Fault, FaultId, Path, Scenario, ScenarioApplied, ScenarioRun, Step};
 pub use server::{app, MockWeChat, MockWeChatBuilder};
 pub use state::AppState;

@@ -251,10 +251,34 @@ impl MockWeChatBuilder {
 
 impl MockWeChat {
     /// The demo app and personas on `127.0.0.1:<ephemeral>`, system clock.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// use wxmock_server::{MockWeChat, DEMO_APPID};
+    /// let wechat = MockWeChat::start().await;
+    /// assert!(wechat.base_url().starts_with("http://127.0.0.1:"));
+    /// assert_eq!(wechat.default_app().appid, DEMO_APPID);
+    /// # }
+    /// ```
     pub async fn start() -> Self {
         Self::builder().start().await
     }
 
+    /// A fake configured before it starts: a config, a seed, a clock, an address.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// use wxmock_server::{Clock, MockWeChat};
+    /// let wechat = MockWeChat::builder()
+    ///     .seed(42)
+    ///     .clock(Clock::fixed(1_700_000_000))
+    ///     .start()
+    ///     .await;
+    /// assert_eq!(wechat.now(), 1_700_000_000);
+    /// # }
+    /// ```
     pub fn builder() -> MockWeChatBuilder {
         MockWeChatBuilder::default()
     }
@@ -299,6 +323,16 @@ impl MockWeChat {
     }
 
     /// Creates a user (openid generated when absent) and returns it.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// use wxmock_server::{MockWeChat, UserConfig, DEMO_APPID};
+    /// let wechat = MockWeChat::start().await;
+    /// let user = wechat.add_user(DEMO_APPID, UserConfig::default()).unwrap();
+    /// assert!(user.openid.starts_with('o') && user.openid.len() == 28);
+    /// # }
+    /// ```
     pub fn add_user(&self, appid: &str, user: UserConfig) -> Result<UserView, EngineError> {
         self.state.engine.add_user(appid, &user)
     }
@@ -309,27 +343,85 @@ impl MockWeChat {
     }
 
     /// What `wx.login` would give the user: a fresh js_code (may rotate the session_key).
+    /// Send it to the backend under test as the mini-program would.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// use wxmock_server::{EngineError, MockWeChat, ALICE_OPENID, DEMO_APPID};
+    /// let wechat = MockWeChat::start().await;
+    /// let code = wechat.login(DEMO_APPID, ALICE_OPENID).unwrap();
+    /// assert!(!code.is_empty());
+    /// assert!(matches!(
+    ///     wechat.login(DEMO_APPID, "oNobody"),
+    ///     Err(EngineError::UnknownUser { .. })
+    /// ));
+    /// # }
+    /// ```
     pub fn login(&self, appid: &str, openid: &str) -> Result<String, EngineError> {
         self.state.engine.login(appid, openid)
     }
 
-    /// A phone code for getuserphonenumber.
+    /// A phone code for getuserphonenumber (what `<button open-type="getPhoneNumber">` gives).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// use wxmock_server::{MockWeChat, ALICE_OPENID, DEMO_APPID};
+    /// let wechat = MockWeChat::start().await;
+    /// let code = wechat.phone_code(DEMO_APPID, ALICE_OPENID).unwrap();
+    /// assert_eq!(code.len(), 64);
+    /// # }
+    /// ```
     pub fn phone_code(&self, appid: &str, openid: &str) -> Result<String, EngineError> {
         self.state.engine.phone_code(appid, openid)
     }
 
     /// A valid access token for the app (as if `/cgi-bin/token` had been called).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// use wxmock_server::{MockWeChat, DEMO_APPID};
+    /// let wechat = MockWeChat::start().await;
+    /// let token = wechat.access_token(DEMO_APPID).unwrap();
+    /// assert!(token.len() > 100);
+    /// # }
+    /// ```
     pub fn access_token(&self, appid: &str) -> Result<String, EngineError> {
         self.state.engine.mint_access_token(appid)
     }
 
-    /// The checksession signature of the user's current session_key.
+    /// The checksession signature of the user's current session_key (HMAC-SHA256 of the
+    /// empty string, keyed with the key's base64 text), as lowercase hex.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// use wxmock_server::{MockWeChat, ALICE_OPENID, DEMO_APPID};
+    /// let wechat = MockWeChat::start().await;
+    /// wechat.login(DEMO_APPID, ALICE_OPENID).unwrap();
+    /// let signature = wechat.session_signature(DEMO_APPID, ALICE_OPENID).unwrap();
+    /// assert_eq!(signature.len(), 64);
+    /// # }
+    /// ```
     pub fn session_signature(&self, appid: &str, openid: &str) -> Result<String, EngineError> {
         let (key, _) = self.state.engine.session_keys(appid, openid)?;
         Ok(wxmock_fixtures::signature::login_state_signature(&key, ""))
     }
 
-    /// Moves the fake's clock forward; returns the new now (Unix seconds).
+    /// Moves the fake's clock forward; returns the new now (Unix seconds). Codes, session
+    /// keys and access tokens expire by it: nothing sleeps.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// use wxmock_server::{Clock, MockWeChat};
+    /// let wechat = MockWeChat::builder().clock(Clock::fixed(1_000)).start().await;
+    /// assert_eq!(wechat.advance_clock(301), 1_301);
+    /// assert_eq!(wechat.now(), 1_301);
+    /// # }
+    /// ```
     pub fn advance_clock(&self, secs: u64) -> i64 {
         self.state.clock.advance(secs)
     }

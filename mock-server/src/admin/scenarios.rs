@@ -7,7 +7,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use super::{AdminError, AdminJson};
-use crate::fault::{Effect, FaultSpec, Scenario, JSCODE2SESSION};
+use crate::error::ScenarioError;
+use crate::fault::{apply_scenario as apply_scenario_run, Scenario, ScenarioApplied, ScenarioRun};
 use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -60,74 +61,31 @@ async fn apply_scenario(
     let scenario = Scenario::from_name(&name).ok_or_else(|| {
         AdminError::not_found(format!("unknown scenario {name:?} (known: {})", names()))
     })?;
-    if !state.engine.has_app(&request.appid) {
-        return Err(AdminError::not_found(format!(
-            "unknown app {}",
-            request.appid
-        )));
-    }
-    let effect = scenario.effect(request.delay_ms);
-    if request.delay_ms.is_some() && scenario != Scenario::SlowWechat {
-        return Err(AdminError::bad_request(format!(
-            "\"delay_ms\" only applies to slow-wechat, not {name}"
-        )));
-    }
-    if !matches!(effect, Effect::Fault(_)) {
-        let misplaced = [
-            ("times", request.times.is_some()),
-            ("path", request.path.is_some()),
-        ]
-        .into_iter()
-        .find_map(|(field, set)| set.then_some(field));
-        if let Some(field) = misplaced {
-            return Err(AdminError::bad_request(format!(
-                "\"{field}\" does not apply to {name}: it changes state once, it is not a fault rule"
-            )));
+    let ScenarioRequest {
+        appid,
+        openid,
+        times,
+        path,
+        delay_ms,
+    } = request;
+    let run = ScenarioRun::from_request(scenario, appid.clone(), openid, times, path, delay_ms);
+    // The same code path as `MockWeChat::scenario`: one engine for every front.
+    let (applied, rule) = apply_scenario_run(&state, &run, &appid).map_err(|err| match err {
+        ScenarioError::UnknownApp { .. } => AdminError::not_found(err.to_string()),
+        ScenarioError::Engine(engine) => AdminError::from(engine),
+        ScenarioError::Fault { source, .. } => AdminError::bad_request(source.to_string()),
+        other => AdminError::bad_request(other.to_string()),
+    })?;
+    let applied = match applied {
+        ScenarioApplied::Fault(_) => json!({ "fault": rule }),
+        ScenarioApplied::RotatedSessionKey { appid, openid } => {
+            json!({ "rotated_session_key": { "appid": appid, "openid": openid } })
         }
-    }
-    let applied = apply(&state, &request, &name, effect)?;
-    tracing::info!(scenario = %name, appid = %request.appid, "control API: scenario applied");
+        ScenarioApplied::ExpiredAccessTokens { appid } => json!({ "expired_access_tokens": appid }),
+        ScenarioApplied::SupersededAccessTokens { appid } => {
+            json!({ "superseded_access_tokens": appid })
+        }
+    };
+    tracing::info!(scenario = %name, appid = %appid, "control API: scenario applied");
     Ok(Json(json!({ "scenario": name, "applied": applied })))
-}
-
-fn apply(
-    state: &AppState,
-    request: &ScenarioRequest,
-    name: &str,
-    effect: Effect,
-) -> Result<Value, AdminError> {
-    let appid = &request.appid;
-    match effect {
-        Effect::Fault(action) => {
-            let path = request
-                .path
-                .clone()
-                .unwrap_or_else(|| JSCODE2SESSION.to_owned());
-            let spec = FaultSpec {
-                appid: Some(appid.clone()),
-                openid: request.openid.clone(),
-                times: Some(request.times.unwrap_or(1)),
-                ..FaultSpec::new(path, &action)
-            };
-            let rule = state.faults.add(spec).map_err(AdminError::bad_request)?;
-            Ok(json!({ "fault": rule }))
-        }
-        Effect::RotateSessionKey => {
-            let openid = request.openid.as_deref().ok_or_else(|| {
-                AdminError::bad_request(format!(
-                    "{name} needs \"openid\": whose session_key to rotate"
-                ))
-            })?;
-            state.engine.rotate_session_key(appid, openid)?;
-            Ok(json!({ "rotated_session_key": { "appid": appid, "openid": openid } }))
-        }
-        Effect::ExpireAccessTokens => {
-            state.engine.expire_access_tokens(appid);
-            Ok(json!({ "expired_access_tokens": appid }))
-        }
-        Effect::SupersedeAccessTokens => {
-            state.engine.supersede_access_tokens(appid);
-            Ok(json!({ "superseded_access_tokens": appid }))
-        }
-    }
 }

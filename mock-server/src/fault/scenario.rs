@@ -1,8 +1,17 @@
 //! Named scenarios: the failures developers replay most, one control-API call each. Most install
 //! a fault rule; the session and token ones change the engine's state instead.
 
+use std::time::Duration;
+
+use serde_json::Value;
+
 use super::action::Action;
+use super::builder::{FaultId, Path};
+use super::rule::FaultSpec;
 use crate::errcode;
+use crate::error::{FaultError, ScenarioError};
+use crate::server::MockWeChat;
+use crate::state::AppState;
 
 /// A named scenario of `POST /__admin/scenarios/{name}`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -116,6 +125,233 @@ impl Scenario {
             Scenario::ConnectionReset => Effect::Fault(Action::Reset),
             Scenario::ErrcodeZero => Effect::Fault(Action::ErrcodeZero),
         }
+    }
+}
+
+/// A scenario with its options, for [`MockWeChat::scenario`]; a bare [`Scenario`] converts
+/// into one (the default app, one call, jscode2session).
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// use wxmock_server::{MockWeChat, Path, Scenario, ALICE_OPENID};
+///
+/// let wechat = MockWeChat::start().await;
+/// wechat.scenario(Scenario::WechatBusy).unwrap();
+/// wechat.scenario(Scenario::GarbageBody.times(3).on(Path::Token)).unwrap();
+/// wechat.scenario(Scenario::SessionExpired.user(ALICE_OPENID)).unwrap();
+/// # }
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScenarioRun {
+    scenario: Scenario,
+    appid: Option<String>,
+    openid: Option<String>,
+    times: Option<u32>,
+    path: Option<Path>,
+    delay: Option<Duration>,
+}
+
+impl From<Scenario> for ScenarioRun {
+    fn from(scenario: Scenario) -> Self {
+        Self {
+            scenario,
+            appid: None,
+            openid: None,
+            times: None,
+            path: None,
+            delay: None,
+        }
+    }
+}
+
+impl Scenario {
+    /// This scenario for another app than the fake's default one.
+    pub fn app(self, appid: impl Into<String>) -> ScenarioRun {
+        ScenarioRun::from(self).app(appid)
+    }
+
+    /// This scenario for one user (a fault then only hits that user's codes;
+    /// `session-expired` needs it).
+    pub fn user(self, openid: impl Into<String>) -> ScenarioRun {
+        ScenarioRun::from(self).user(openid)
+    }
+
+    /// A fault scenario for the next `n` calls instead of one.
+    pub fn times(self, n: u32) -> ScenarioRun {
+        ScenarioRun::from(self).times(n)
+    }
+
+    /// A fault scenario on another endpoint than jscode2session.
+    pub fn on(self, path: Path) -> ScenarioRun {
+        ScenarioRun::from(self).on(path)
+    }
+
+    /// The delay of `slow-wechat` (default 3 s).
+    pub fn delay(self, delay: Duration) -> ScenarioRun {
+        ScenarioRun::from(self).delay(delay)
+    }
+}
+
+impl ScenarioRun {
+    /// See [`Scenario::app`].
+    pub fn app(mut self, appid: impl Into<String>) -> Self {
+        self.appid = Some(appid.into());
+        self
+    }
+
+    /// See [`Scenario::user`].
+    pub fn user(mut self, openid: impl Into<String>) -> Self {
+        self.openid = Some(openid.into());
+        self
+    }
+
+    /// See [`Scenario::times`].
+    pub fn times(mut self, n: u32) -> Self {
+        self.times = Some(n);
+        self
+    }
+
+    /// See [`Scenario::on`].
+    pub fn on(mut self, path: Path) -> Self {
+        self.path = Some(path);
+        self
+    }
+
+    /// See [`Scenario::delay`].
+    pub fn delay(mut self, delay: Duration) -> Self {
+        self.delay = Some(delay);
+        self
+    }
+
+    /// The run the control API's JSON body describes.
+    pub(crate) fn from_request(
+        scenario: Scenario,
+        appid: String,
+        openid: Option<String>,
+        times: Option<u32>,
+        path: Option<String>,
+        delay_ms: Option<u64>,
+    ) -> Self {
+        Self {
+            scenario,
+            appid: Some(appid),
+            openid,
+            times,
+            path: path.map(Path::Other),
+            delay: delay_ms.map(Duration::from_millis),
+        }
+    }
+}
+
+/// What applying a scenario did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ScenarioApplied {
+    /// A fault rule was installed.
+    Fault(FaultId),
+    /// The user's session_key was rotated.
+    RotatedSessionKey { appid: String, openid: String },
+    /// Every access token of the app was expired.
+    ExpiredAccessTokens { appid: String },
+    /// Every access token of the app was superseded.
+    SupersededAccessTokens { appid: String },
+}
+
+/// Applies a run: the one code path behind the control API and [`MockWeChat::scenario`].
+/// Returns what was done and, for a fault, the installed rule as the control API shows it.
+pub(crate) fn apply(
+    state: &AppState,
+    run: &ScenarioRun,
+    default_appid: &str,
+) -> Result<(ScenarioApplied, Option<Value>), ScenarioError> {
+    let name = run.scenario.name();
+    let appid = run
+        .appid
+        .clone()
+        .unwrap_or_else(|| default_appid.to_owned());
+    if !state.engine.has_app(&appid) {
+        return Err(ScenarioError::UnknownApp { appid });
+    }
+    if run.delay.is_some() && run.scenario != Scenario::SlowWechat {
+        return Err(ScenarioError::DelayNotApplicable { scenario: name });
+    }
+    let delay_ms = run
+        .delay
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+    let effect = run.scenario.effect(delay_ms);
+    if !matches!(effect, Effect::Fault(_)) {
+        let misplaced = [("times", run.times.is_some()), ("path", run.path.is_some())]
+            .into_iter()
+            .find_map(|(field, set)| set.then_some(field));
+        if let Some(field) = misplaced {
+            return Err(ScenarioError::NotAFault {
+                scenario: name,
+                field,
+            });
+        }
+    }
+    match effect {
+        Effect::Fault(action) => {
+            let path = run.path.clone().unwrap_or(Path::Code2Session);
+            let spec = FaultSpec {
+                appid: Some(appid),
+                openid: run.openid.clone(),
+                times: Some(run.times.unwrap_or(1)),
+                ..FaultSpec::new(path.as_str(), &action)
+            };
+            let rule = state
+                .faults
+                .add(spec)
+                .map_err(|reason| ScenarioError::Fault {
+                    scenario: name,
+                    source: FaultError::Invalid { reason },
+                })?;
+            let id = rule
+                .get("id")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned();
+            Ok((ScenarioApplied::Fault(FaultId(id)), Some(rule)))
+        }
+        Effect::RotateSessionKey => {
+            let openid = run
+                .openid
+                .clone()
+                .ok_or(ScenarioError::NeedsUser { scenario: name })?;
+            state.engine.rotate_session_key(&appid, &openid)?;
+            Ok((ScenarioApplied::RotatedSessionKey { appid, openid }, None))
+        }
+        Effect::ExpireAccessTokens => {
+            state.engine.expire_access_tokens(&appid);
+            Ok((ScenarioApplied::ExpiredAccessTokens { appid }, None))
+        }
+        Effect::SupersedeAccessTokens => {
+            state.engine.supersede_access_tokens(&appid);
+            Ok((ScenarioApplied::SupersededAccessTokens { appid }, None))
+        }
+    }
+}
+
+/// Scenarios, on the test-facing handle.
+impl MockWeChat {
+    /// Applies a named scenario, to the default app unless the run names another; the error
+    /// says why it cannot be.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// use wxmock_server::{MockWeChat, Scenario, ScenarioApplied, ScenarioError};
+    ///
+    /// let wechat = MockWeChat::start().await;
+    /// assert!(matches!(wechat.scenario(Scenario::RateLimited), Ok(ScenarioApplied::Fault(_))));
+    /// assert!(matches!(
+    ///     wechat.scenario(Scenario::SessionExpired),
+    ///     Err(ScenarioError::NeedsUser { .. })
+    /// ));
+    /// # }
+    /// ```
+    pub fn scenario(&self, run: impl Into<ScenarioRun>) -> Result<ScenarioApplied, ScenarioError> {
+        apply(self.state(), &run.into(), &self.default_app().appid).map(|(applied, _)| applied)
     }
 }
 
