@@ -43,6 +43,15 @@ pub struct ServeArgs {
     /// trust store that holds it keeps working; without it, a fresh CA for each run.
     #[arg(long, env = "WXMOCK_CA_DIR", value_name = "DIR")]
     ca_dir: Option<PathBuf>,
+    /// A browser origin allowed to call the control API (repeatable; replaces the file's
+    /// `cors_origins`). `loopback` stands for every localhost origin, the default.
+    #[arg(
+        long = "cors-origin",
+        env = "WXMOCK_CORS_ORIGINS",
+        value_delimiter = ',',
+        value_name = "ORIGIN"
+    )]
+    cors_origins: Vec<String>,
 }
 
 pub fn run(args: ServeArgs) -> u8 {
@@ -61,6 +70,9 @@ pub fn run(args: ServeArgs) -> u8 {
     }
     if args.journal_capacity.is_some() {
         config.journal_capacity = args.journal_capacity;
+    }
+    if !args.cors_origins.is_empty() {
+        config.cors_origins = Some(args.cors_origins.clone());
     }
     if let Err(err) = config.validate() {
         eprintln!("wxmock: {}", err.one_line());
@@ -103,6 +115,12 @@ async fn serve(listen: SocketAddr, config: Config, impersonation: crate::ca::Imp
         }
     };
     let state = AppState::new(&config, Clock::system());
+    // Listen for SIGTERM before printing the URL: a script that reads it and stops the server
+    // at once must get a clean exit, not the default kill.
+    #[cfg(unix)]
+    let terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    #[cfg(not(unix))]
+    let terminate = None::<()>;
     // Kept until the server stops: dropping it stops the fronts.
     let mut _impersonating = None;
     let mut extra = String::new();
@@ -118,13 +136,13 @@ async fn serve(listen: SocketAddr, config: Config, impersonation: crate::ca::Imp
             }
         }
     }
-    print_banner(address, &config, &extra);
+    print_banner(address, &config, &state, &extra);
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(wxmock_server::server::serve(listener, state, async {
         // A send or a dropped sender both mean stop.
         let _ = stopped.await;
     }));
-    shutdown_signal().await;
+    shutdown_signal(terminate).await;
     tracing::info!("shutting down");
     let _ = stop.send(());
     match tokio::time::timeout(SHUTDOWN_GRACE, server).await {
@@ -142,87 +160,147 @@ async fn serve(listen: SocketAddr, config: Config, impersonation: crate::ca::Imp
     }
 }
 
-/// Ctrl-C, or SIGTERM on Unix.
-async fn shutdown_signal() {
+/// Ctrl-C, or SIGTERM on Unix (its handler installed by the caller, `None` if that failed).
+#[cfg(unix)]
+async fn shutdown_signal(terminate: Option<tokio::signal::unix::Signal>) {
     let ctrl_c = async {
         if tokio::signal::ctrl_c().await.is_err() {
             std::future::pending::<()>().await;
         }
     };
-    #[cfg(unix)]
     let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
+        match terminate {
+            Some(mut signal) => {
                 signal.recv().await;
             }
-            Err(_) => std::future::pending::<()>().await,
+            None => std::future::pending::<()>().await,
         }
     };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
     tokio::select! {
         _ = ctrl_c => {},
         _ = terminate => {},
     }
 }
 
-/// What a newcomer needs: the URL, the app, the personas and a copy-paste example. The first
-/// line is stable (`… listening on http://ADDR`): scripts and tests read the URL from it.
-fn print_banner(address: SocketAddr, config: &Config, impersonation: &str) {
-    let base = format!("http://{address}");
-    let mut out = String::new();
-    out.push_str(&format!("wxmock: fake WeChat API listening on {base}\n"));
-    out.push_str(&format!(
-        "  control API: {base}/__admin (health: {base}/__admin/health)\n"
-    ));
-    let apps = config.seed_apps();
-    let demo = config.apps.is_empty();
-    if demo {
-        out.push_str(&format!(
-            "  demo app: appid={} secret={}\n  personas:\n",
-            persona::DEMO_APPID,
-            persona::DEMO_SECRET
-        ));
-        for (name, openid, what) in persona::PERSONAS {
-            out.push_str(&format!("    {name:<8} {openid}  {what}\n"));
-        }
-    } else {
-        for app in &apps {
-            out.push_str(&format!(
-                "  app: appid={} ({} users; secret from your config)\n",
-                app.appid,
-                app.users.len()
-            ));
-        }
+/// Ctrl-C.
+#[cfg(not(unix))]
+async fn shutdown_signal(_terminate: Option<()>) {
+    if tokio::signal::ctrl_c().await.is_err() {
+        std::future::pending::<()>().await;
     }
-    if let Some(app) = apps.first() {
-        let openid = app
-            .users
-            .first()
-            .and_then(|u| u.openid.clone())
-            .unwrap_or_else(|| "<openid>".to_owned());
-        let secret = if demo {
-            persona::DEMO_SECRET.to_owned()
-        } else {
-            "<secret>".to_owned()
-        };
-        out.push_str("  try it:\n");
-        out.push_str(&format!(
-            "    CODE=$(curl -s -X POST {base}/__admin/login -H 'content-type: application/json' \\\n      -d '{{\"appid\":\"{}\",\"openid\":\"{openid}\"}}' | sed 's/.*\"code\":\"\\([^\"]*\\)\".*/\\1/')\n",
-            app.appid
-        ));
-        out.push_str(&format!(
-            "    curl -s \"{base}/sns/jscode2session?appid={}&secret={secret}&js_code=$CODE&grant_type=authorization_code\"\n",
-            app.appid
-        ));
-        out.push_str(
-            "  from a mini-program: send js_code=wxmock-as-alice (or wxmock-as-<openid>) instead of the wx.login code;\n    \
-             js_code=wxmock-err-40029 answers that errcode; [rules] unknown_code_user adopts real wx.login codes\n",
-        );
-    }
-    out.push_str(impersonation);
-    print!("{out}");
+}
+
+/// What a newcomer needs: the URL, the console, the apps with their secrets and users, and
+/// copy-paste examples, all for the apps actually served (read from the running engine, so
+/// generated openids are the real ones). The first line is stable (`… listening on
+/// http://ADDR`): scripts and tests read the URL from it.
+fn print_banner(address: SocketAddr, config: &Config, state: &AppState, impersonation: &str) {
+    print!("{}{impersonation}", banner(address, config, state));
     use std::io::Write as _;
     // A closed stdout must not stop the server.
     let _ = std::io::stdout().flush();
+}
+
+fn banner(address: SocketAddr, config: &Config, state: &AppState) -> String {
+    use std::fmt::Write as _;
+    let base = format!("http://{address}");
+    let mut out = String::new();
+    // `write!` into a String cannot fail.
+    let _ = writeln!(out, "wxmock: fake WeChat API listening on {base}");
+    let _ = writeln!(out, "  console:     {base}/__admin/console");
+    let _ = writeln!(
+        out,
+        "  control API: {base}/__admin (health: {base}/__admin/health)"
+    );
+    let demo = config.apps.is_empty();
+    let apps: Vec<(String, String, Vec<String>)> = config
+        .seed_apps()
+        .iter()
+        .map(|app| {
+            let openids = state
+                .engine
+                .users(&app.appid)
+                .map(|users| users.into_iter().map(|u| u.openid).collect())
+                .unwrap_or_default();
+            (app.appid.clone(), app.secret.expose().to_owned(), openids)
+        })
+        .collect();
+    let has_personas = |openids: &[String]| openids.iter().any(|id| persona::name_of(id).is_some());
+    for (appid, secret, openids) in &apps {
+        let label = if demo { "demo app" } else { "app" };
+        let who = if has_personas(openids) {
+            "personas alice, bob, mallory".to_owned()
+        } else {
+            match openids.as_slice() {
+                [] => "no users".to_owned(),
+                [one] => format!("1 user: {one}"),
+                [first, rest @ ..] => format!("{} users: {first}, …", rest.len() + 1),
+            }
+        };
+        let _ = writeln!(out, "  {label}: appid={appid} secret={secret} ({who})");
+    }
+    if apps.iter().any(|(_, _, openids)| has_personas(openids)) {
+        let _ = writeln!(out, "  personas:");
+        for (name, openid, what) in persona::PERSONAS {
+            let _ = writeln!(out, "    {name:<8} {openid}  {what}");
+        }
+    }
+    let Some((appid, secret, openids)) = apps.first() else {
+        return out;
+    };
+    let single = apps.len() == 1;
+    if let Some(openid) = openids.first() {
+        // With one app the control API needs no appid.
+        let body = if single {
+            format!("{{\"openid\":\"{openid}\"}}")
+        } else {
+            format!("{{\"appid\":\"{appid}\",\"openid\":\"{openid}\"}}")
+        };
+        let _ = writeln!(out, "  try it:");
+        let _ = writeln!(
+            out,
+            "    CODE=$(curl -s -X POST {base}/__admin/login -H 'content-type: application/json' \\\n      -d '{body}' | sed 's/.*\"code\":\"\\([^\"]*\\)\".*/\\1/')"
+        );
+        let _ = writeln!(
+            out,
+            "    curl -s \"{base}/sns/jscode2session?appid={appid}&secret={secret}&js_code=$CODE&grant_type=authorization_code\""
+        );
+        let magic = persona::name_of(openid).unwrap_or(openid);
+        let _ = writeln!(
+            out,
+            "  from a mini-program: send js_code=wxmock-as-{magic} (or wxmock-as-<openid>) instead of the wx.login code,\n    \
+             or js_code=wxmock-err-40029 for that errcode; the wx.login shim: {base}/__admin/console/wxmock-login.js"
+        );
+    }
+    match &config.rules.unknown_code_user {
+        Some(who) => {
+            let openid = persona::openid_of(who);
+            let adopting: Vec<&str> = apps
+                .iter()
+                .filter(|(_, _, openids)| openids.iter().any(|id| id == openid))
+                .map(|(appid, _, _)| appid.as_str())
+                .collect();
+            let scope = if adopting.len() == apps.len() {
+                String::new()
+            } else {
+                format!(" (in {}; other apps answer 40029)", adopting.join(", "))
+            };
+            let _ = writeln!(
+                out,
+                "  real wx.login codes (from WeChat DevTools) log in as {who}{scope}"
+            );
+        }
+        None => {
+            // Suggest someone who exists in the first app.
+            let example = openids
+                .first()
+                .map(|id| persona::name_of(id).unwrap_or(id))
+                .unwrap_or("<openid>");
+            let _ = writeln!(
+                out,
+                "  real wx.login codes answer 40029, as WeChat would ([rules] unknown_code_user = \"{example}\" adopts them)"
+            );
+        }
+    }
+    out
 }

@@ -212,3 +212,164 @@ async fn request_logs_mask_the_secret() {
     assert!(!logs.contains(secret), "{logs}");
     assert!(!logs.contains(&token), "{logs}");
 }
+
+#[test]
+fn an_unknown_code_user_naming_nobody_is_exit_code_3_naming_the_key() {
+    let dir = std::env::temp_dir().join(format!("wxmock-serve-nobody-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("zed.toml");
+    std::fs::write(&path, "[rules]\nunknown_code_user = \"zed\"\n").unwrap();
+    let (code, stderr) = run(&[
+        "--listen",
+        "127.0.0.1:0",
+        "--config",
+        path.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 3, "{stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("rules.unknown_code_user"), "{stderr}");
+    assert!(stderr.contains("\"zed\""), "{stderr}");
+    let (code, stderr) = run(&["--listen", "127.0.0.1:0", "--cors-origin", "*"]);
+    assert_eq!(code, 3, "{stderr}");
+    assert!(stderr.contains("cors_origins"), "{stderr}");
+}
+
+/// The whole banner of `wxmock serve` with `args` (the server is stopped after it).
+fn banner(args: &[&str]) -> String {
+    let mut child = Command::new(BIN)
+        .arg("serve")
+        .args(["--listen", "127.0.0.1:0"])
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut reader = BufReader::new(child.stdout.take().unwrap());
+    let mut text = String::new();
+    // The banner ends with the line about real wx.login codes.
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap() == 0 {
+            break;
+        }
+        text.push_str(&line);
+        if line.contains("real wx.login codes") {
+            break;
+        }
+    }
+    assert_eq!(terminate(&mut child), 0);
+    text
+}
+
+#[test]
+fn the_banner_shows_what_works_for_ones_own_apps() {
+    let dir = std::env::temp_dir().join(format!("wxmock-serve-banner-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let personas = dir.join("personas.toml");
+    std::fs::write(
+        &personas,
+        "[rules]\nunknown_code_user = \"bob\"\n[[apps]]\nappid = \"wxmine0000000000001\"\nsecret = \"my-own-secret-value\"\n",
+    )
+    .unwrap();
+    let text = banner(&["--config", personas.to_str().unwrap()]);
+    assert!(text.contains("console:     http://127.0.0.1:"), "{text}");
+    assert!(
+        text.contains(
+            "appid=wxmine0000000000001 secret=my-own-secret-value (personas alice, bob, mallory)"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("secret=my-own-secret-value&js_code=$CODE"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("<secret>") && !text.contains("demo app"),
+        "{text}"
+    );
+    assert!(
+        text.contains("-d '{\"openid\":\"oAlice_wxmockDemoPersona0001\"}'"),
+        "one app, no appid: {text}"
+    );
+    assert!(text.contains("js_code=wxmock-as-alice"), "{text}");
+    assert!(
+        text.contains("real wx.login codes (from WeChat DevTools) log in as bob"),
+        "{text}"
+    );
+
+    let own = dir.join("own.toml");
+    std::fs::write(
+        &own,
+        "[[apps]]\nappid = \"wxmine0000000000001\"\nsecret = \"s1\"\n[[apps.users]]\nopenid = \"oZed_ownUser000000000000001\"\n\
+         [[apps]]\nappid = \"wxmine0000000000002\"\nsecret = \"s2\"\n",
+    )
+    .unwrap();
+    let text = banner(&["--config", own.to_str().unwrap()]);
+    assert!(
+        text.contains("appid=wxmine0000000000001 secret=s1 (1 user: oZed_ownUser000000000000001)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("appid=wxmine0000000000002 secret=s2 (personas alice, bob, mallory)"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("wxmock-as-alice"),
+        "the first app has no alice: {text}"
+    );
+    assert!(
+        text.contains("js_code=wxmock-as-oZed_ownUser000000000000001"),
+        "{text}"
+    );
+    assert!(
+        text.contains("\"appid\":\"wxmine0000000000001\""),
+        "two apps: the appid is needed: {text}"
+    );
+    assert!(
+        text.contains("unknown_code_user = \"oZed_ownUser000000000000001\""),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn request_logs_show_the_errcode_answered() {
+    let mut child = Command::new(BIN)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("RUST_LOG", "info")
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    let url = first
+        .trim()
+        .split("listening on ")
+        .nth(1)
+        .unwrap()
+        .to_owned();
+    let base = format!("{url}/sns/jscode2session?appid=wxdeadbeef00c0ffee&secret=0123456789abcdef0123456789abcdef&grant_type=authorization_code");
+    for code in ["never-issued", "wxmock-as-alice"] {
+        reqwest::get(format!("{base}&js_code={code}"))
+            .await
+            .unwrap();
+    }
+    assert_eq!(terminate(&mut child), 0);
+    let mut logs = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut logs).unwrap();
+    let lines: Vec<&str> = logs
+        .lines()
+        .filter(|l| l.contains("wechat request"))
+        .collect();
+    assert_eq!(lines.len(), 2, "{logs}");
+    assert!(
+        lines[0].contains("status=200") && lines[0].contains("errcode=40029"),
+        "{}",
+        lines[0]
+    );
+    assert!(lines[1].contains("errcode=none (success)"), "{}", lines[1]);
+}

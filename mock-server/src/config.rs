@@ -25,7 +25,12 @@ pub struct Config {
     pub rules: Rules,
     /// How answers are written (content types, escaping, rid).
     pub wire: WireConfig,
-    /// Apps (tenants) and their users. Empty: the built-in demo app and personas.
+    /// Browser origins that may call the control API (CORS): exact `scheme://host[:port]`
+    /// origins, and `"loopback"` for every localhost / 127.0.0.1 / [::1] origin. Unset: loopback
+    /// origins only. The console, served by the fake itself, is always allowed.
+    pub cors_origins: Option<Vec<String>>,
+    /// Apps (tenants) and their users. Empty: the built-in demo app and personas. An app that
+    /// lists no users gets the personas (alice, bob, mallory).
     pub apps: Vec<AppConfig>,
 }
 
@@ -38,8 +43,16 @@ pub const DEFAULT_JOURNAL_CAPACITY: usize = 10_000;
 pub struct AppConfig {
     pub appid: String,
     pub secret: Secret,
+    /// None listed: the personas alice, bob and mallory.
     #[serde(default)]
     pub users: Vec<UserConfig>,
+}
+
+impl AppConfig {
+    /// True when the app lists no users and therefore starts with the personas.
+    pub fn has_personas(&self) -> bool {
+        self.users.is_empty()
+    }
 }
 
 /// One WeChat user of an app. Profile fields use WeChat's own (camelCase) names.
@@ -247,13 +260,22 @@ impl Config {
         }
     }
 
-    /// The apps the fake starts with: the configured ones, or the demo app when none are.
+    /// The apps the fake starts with: the configured ones (the personas in each that lists no
+    /// users), or the demo app when none are.
     pub fn seed_apps(&self) -> Vec<AppConfig> {
         if self.apps.is_empty() {
-            vec![persona::demo_app()]
-        } else {
-            self.apps.clone()
+            return vec![persona::demo_app()];
         }
+        self.apps
+            .iter()
+            .map(|app| {
+                let mut app = app.clone();
+                if app.has_personas() {
+                    app.users = persona::users();
+                }
+                app
+            })
+            .collect()
     }
 
     /// The journal capacity, defaulted.
@@ -266,6 +288,10 @@ impl Config {
         let invalid = |msg: String| Err(ConfigError::Invalid(msg));
         if self.journal_capacity == Some(0) {
             return invalid("journal_capacity must be at least 1".into());
+        }
+        for entry in self.cors_origins.iter().flatten() {
+            crate::admin::cors::check_entry(entry)
+                .map_err(|reason| ConfigError::Invalid(format!("cors_origins: {reason}")))?;
         }
         let r = &self.rules;
         for (name, value) in [
@@ -338,7 +364,38 @@ impl Config {
                 }
             }
         }
-        Ok(())
+        self.validate_unknown_code_user()
+    }
+
+    /// `rules.unknown_code_user` must name someone: a persona of an app that has them, or the
+    /// openid of a configured user. Naming nobody would make every adopted code answer 40029.
+    fn validate_unknown_code_user(&self) -> Result<(), ConfigError> {
+        let Some(who) = &self.rules.unknown_code_user else {
+            return Ok(());
+        };
+        let openid = persona::openid_of(who);
+        let apps = self.seed_apps();
+        let found = apps.iter().any(|app| {
+            app.users
+                .iter()
+                .any(|user| user.openid.as_deref() == Some(openid))
+        });
+        if found {
+            return Ok(());
+        }
+        let personas = apps.iter().any(|app| {
+            app.users
+                .iter()
+                .any(|user| user.openid.as_deref().and_then(persona::name_of).is_some())
+        });
+        let known = if personas {
+            "a persona (alice, bob, mallory) or the openid of a configured user"
+        } else {
+            "the openid of a configured user (no app here has the personas: they only populate apps that list no users)"
+        };
+        Err(ConfigError::Invalid(format!(
+            "rules.unknown_code_user = {who:?} names nobody: it must be {known}"
+        )))
     }
 }
 
@@ -364,6 +421,53 @@ mod tests {
         let c = Config::from_toml("[rules]\nsession_key_rotation = \"never\"").unwrap();
         assert_eq!(c.rules.session_key_rotation, SessionKeyRotation::Never);
         assert!(Config::from_toml("[rules]\nsession_key_rotation = \"often\"").is_err());
+    }
+
+    #[test]
+    fn an_app_without_users_gets_the_personas_and_one_with_users_keeps_its_own() {
+        let config = Config::from_toml(
+            "[[apps]]\nappid='wxown'\nsecret='s'\n\
+             [[apps]]\nappid='wxusers'\nsecret='t'\n[[apps.users]]\nopenid='oZed'\n",
+        )
+        .unwrap();
+        let apps = config.seed_apps();
+        let openids = |i: usize| -> Vec<String> {
+            apps[i]
+                .users
+                .iter()
+                .map(|u| u.openid.clone().unwrap())
+                .collect()
+        };
+        assert_eq!(
+            openids(0),
+            [
+                persona::ALICE_OPENID,
+                persona::BOB_OPENID,
+                persona::MALLORY_OPENID
+            ]
+        );
+        assert_eq!(openids(1), ["oZed"]);
+    }
+
+    #[test]
+    fn unknown_code_user_naming_nobody_is_an_error_that_names_the_key() {
+        let err = Config::from_toml("[rules]\nunknown_code_user = 'zed'").unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("rules.unknown_code_user"), "{text}");
+        assert!(text.contains("\"zed\""), "{text}");
+        // A persona of the demo app, of an app without users, or a configured openid: fine.
+        Config::from_toml("[rules]\nunknown_code_user = 'alice'").unwrap();
+        Config::from_toml("[rules]\nunknown_code_user = 'Bob'\n[[apps]]\nappid='wx1'\nsecret='s'")
+            .unwrap();
+        let own = "[[apps]]\nappid='wx1'\nsecret='s'\n[[apps.users]]\nopenid='oZed'\n";
+        Config::from_toml(&format!("[rules]\nunknown_code_user = 'oZed'\n{own}")).unwrap();
+        // An app with its own users has no alice.
+        let err =
+            Config::from_toml(&format!("[rules]\nunknown_code_user = 'alice'\n{own}")).unwrap_err();
+        assert!(
+            err.to_string().contains("no app here has the personas"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -23,6 +23,7 @@ pub mod api;
 pub mod ca;
 pub mod clock;
 pub mod config;
+pub mod console;
 pub mod engine;
 pub mod errcode;
 pub mod error;

@@ -6,10 +6,12 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
+use axum::body::{to_bytes, Body};
 use axum::extract::{OriginalUri, Request};
 use axum::http::Method;
 use axum::middleware::{from_fn, from_fn_with_state, Next};
 use axum::response::{IntoResponse, Response};
+use axum::routing::any;
 use axum::Router;
 use hyper::server::conn::http1;
 use hyper_util::rt::TokioIo;
@@ -29,7 +31,9 @@ use crate::state::AppState;
 
 /// The whole fake as one router: the WeChat API (and the 40066 fallback) behind the fault
 /// injector and the journal (journal outermost, so it records injected answers too), and the
-/// control API at `/__admin`, which is neither journaled nor faulted.
+/// control API at `/__admin` (with the console), which is neither journaled nor faulted and
+/// answers browsers per its CORS policy. A browser asking for `/` gets a page pointing at the
+/// console; an API client there still gets WeChat's 40066.
 pub fn app(state: AppState) -> Router {
     let mut wechat = api::routes()
         .fallback(api::unknown_path)
@@ -42,13 +46,20 @@ pub fn app(state: AppState) -> Router {
     if tracing::enabled!(tracing::Level::INFO) {
         wechat = wechat.layer(from_fn(log_request));
     }
+    let wechat = wechat.layer(from_fn(crate::console::home));
+    let admin = crate::admin::routes()
+        .merge(crate::console::routes())
+        .fallback(admin_not_found)
+        .method_not_allowed_fallback(admin_wrong_method)
+        .layer(from_fn_with_state(
+            state.clone(),
+            crate::admin::cors::middleware,
+        ));
     Router::new()
-        .nest(
-            "/__admin",
-            crate::admin::routes()
-                .fallback(admin_not_found)
-                .method_not_allowed_fallback(admin_wrong_method),
-        )
+        // `/__admin` itself and `/__admin/` are the control API's too, not WeChat's.
+        .route("/__admin", any(admin_not_found))
+        .route("/__admin/", any(admin_not_found))
+        .nest("/__admin", admin)
         .merge(wechat)
         .with_state(state)
 }
@@ -62,14 +73,18 @@ async fn admin_wrong_method(method: Method, OriginalUri(uri): OriginalUri) -> Re
 }
 
 async fn admin_not_found(method: Method, OriginalUri(uri): OriginalUri) -> Response {
-    AdminError::not_found(format!("no control-API endpoint {method} {}", uri.path()))
-        .into_response()
+    AdminError::not_found(format!(
+        "no control-API endpoint {method} {} (endpoints: /__admin/openapi.json; console: /__admin/console)",
+        uri.path()
+    ))
+    .into_response()
 }
 
 /// Query parameters whose values are credentials: logged as `***`.
 const MASKED: &[&str] = &["secret", "access_token", "signature", "session_key"];
 
-/// Logs each WeChat request (method, path, query with secrets masked, status, duration).
+/// Logs each WeChat request (method, path, query with secrets masked, status, the errcode
+/// answered, duration): WeChat answers its errors with HTTP 200, so the status alone says little.
 async fn log_request(request: Request, next: Next) -> Response {
     if !tracing::enabled!(tracing::Level::INFO) {
         return next.run(request).await;
@@ -77,7 +92,16 @@ async fn log_request(request: Request, next: Next) -> Response {
     let method = request.method().clone();
     let uri = request.uri().clone();
     let started = Instant::now();
-    let response = next.run(request).await;
+    let (parts, body) = next.run(request).await.into_parts();
+    // The journal inside has buffered the body already: collecting it again is a copy-free
+    // unwrap of the same bytes.
+    let (response, errcode) = match to_bytes(body, usize::MAX).await {
+        Ok(bytes) => {
+            let errcode = Answered::of(&bytes);
+            (Response::from_parts(parts, Body::from(bytes)), errcode)
+        }
+        Err(_) => (crate::fault::dropped_connection(), Answered::Nothing),
+    };
     let query = QueryParams::parse(uri.query())
         .pairs()
         .map(|(key, value)| {
@@ -94,10 +118,51 @@ async fn log_request(request: Request, next: Next) -> Response {
         path = uri.path(),
         query = %query,
         status = response.status().as_u16(),
+        errcode = %errcode,
         micros = started.elapsed().as_micros() as u64,
         "wechat request"
     );
     response
+}
+
+/// What a WeChat answer said, for the request log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Answered {
+    /// `errcode` in the body (0 included).
+    Errcode(i64),
+    /// A JSON body without `errcode`: a success.
+    Success,
+    /// A body that is not JSON (a `garbage` fault).
+    NotJson,
+    /// The connection was dropped (a `reset` fault).
+    Nothing,
+}
+
+impl Answered {
+    fn of(body: &[u8]) -> Self {
+        #[derive(serde::Deserialize)]
+        struct Envelope {
+            errcode: Option<i64>,
+        }
+        match serde_json::from_slice::<Envelope>(body) {
+            Ok(Envelope {
+                errcode: Some(errcode),
+            }) => Answered::Errcode(errcode),
+            Ok(Envelope { errcode: None }) => Answered::Success,
+            Err(_) => Answered::NotJson,
+        }
+    }
+}
+
+impl std::fmt::Display for Answered {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Answered::Errcode(errcode) => write!(f, "{errcode}"),
+            Answered::Success => f.write_str("none (success)"),
+            Answered::NotJson => f.write_str("none (not JSON)"),
+            Answered::Nothing => f.write_str("none (connection dropped)"),
+        }
+    }
 }
 
 /// Binds `addr` (use port 0 for an ephemeral port).

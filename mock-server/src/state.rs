@@ -5,6 +5,7 @@
 use std::ops::Deref;
 use std::sync::Arc;
 
+use crate::admin::cors::CorsPolicy;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::engine::Engine;
@@ -29,6 +30,8 @@ pub struct Shared {
     pub wire: Arc<Wire>,
     /// The clock every expiry reads.
     pub clock: Clock,
+    /// Which browser origins may call the control API.
+    pub cors: CorsPolicy,
 }
 
 impl AppState {
@@ -40,6 +43,7 @@ impl AppState {
             faults: Arc::new(FaultStore::new()),
             wire: Arc::new(Wire::new(config.wire.clone(), clock.clone())),
             clock,
+            cors: CorsPolicy::from_list(config.cors_origins.as_deref()),
         })
     }
 

@@ -345,10 +345,37 @@ async fn with_an_unknown_code_user_a_code_the_fake_never_issued_logs_that_user_i
     assert_eq!(fake.exchange(&code).await.json()["openid"], ALICE_OPENID);
 }
 
+#[test]
+fn an_unknown_code_user_who_does_not_exist_is_a_config_error() {
+    let err = wxmock_server::Config::from_toml(
+        "[rules]\nunknown_code_user = \"oNobody_000000000000000000000\"",
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("rules.unknown_code_user"), "{err}");
+}
+
 #[tokio::test]
-async fn an_unknown_code_user_who_does_not_exist_leaves_unknown_codes_invalid() {
-    let fake = fake_with(rules(
-        r#"unknown_code_user = "oNobody_000000000000000000000""#,
-    ));
-    assert_eq!(fake.exchange(DEVTOOLS_CODE).await.errcode(), 40029);
+async fn an_unknown_code_user_missing_from_an_app_leaves_that_apps_unknown_codes_invalid() {
+    // oZed is a user of the first app only; the second has the personas.
+    let config = wxmock_server::Config::from_toml(
+        "[rules]\nunknown_code_user = \"oZed_ownUser000000000000001\"\n\
+         [[apps]]\nappid = \"wxfirst00000000001\"\nsecret = \"s1\"\n\
+         [[apps.users]]\nopenid = \"oZed_ownUser000000000000001\"\n\
+         [[apps]]\nappid = \"wxsecond0000000001\"\nsecret = \"s2\"\n",
+    )
+    .unwrap();
+    let fake = fake_with(config);
+    let exchange = |appid: &str, secret: &str| {
+        format!("/sns/jscode2session?appid={appid}&secret={secret}&js_code={DEVTOOLS_CODE}&grant_type=authorization_code")
+    };
+    assert_eq!(
+        fake.get(&exchange("wxsecond0000000001", "s2"))
+            .await
+            .errcode(),
+        40029
+    );
+    assert_eq!(
+        fake.get(&exchange("wxfirst00000000001", "s1")).await.json()["openid"],
+        "oZed_ownUser000000000000001"
+    );
 }

@@ -33,3 +33,22 @@ async fn upsert(
 async fn list(State(state): State<AppState>) -> Json<Value> {
     Json(json!({ "apps": state.engine.appids() }))
 }
+
+/// The app a call is about: the one it names, or, when it names none, the only app there is
+/// (so a fake serving one app needs no `appid` in control-API calls).
+pub(crate) fn named_or_only(state: &AppState, appid: Option<String>) -> Result<String, AdminError> {
+    if let Some(appid) = appid {
+        return Ok(appid);
+    }
+    let appids = state.engine.appids();
+    match appids.as_slice() {
+        [only] => Ok(only.clone()),
+        [] => Err(AdminError::bad_request(
+            "\"appid\" is required: no app exists (create one with POST /__admin/apps)",
+        )),
+        many => Err(AdminError::bad_request(format!(
+            "\"appid\" is required when several apps exist ({})",
+            many.join(", ")
+        ))),
+    }
+}

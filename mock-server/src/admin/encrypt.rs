@@ -12,6 +12,7 @@ use serde_json::{Map, Value};
 use wxmock_fixtures::forge::{forge, ForgeInput, Forged, Variant};
 use wxmock_fixtures::payload::Kind;
 
+use super::apps::named_or_only;
 use super::{AdminError, AdminJson};
 use crate::engine::UserView;
 use crate::state::AppState;
@@ -19,7 +20,9 @@ use crate::state::AppState;
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EncryptRequest {
-    pub appid: String,
+    /// May be left out when only one app exists.
+    #[serde(default)]
+    pub appid: Option<String>,
     pub openid: String,
     pub kind: Kind,
     /// Payload fields that override the user's own (keys as in the payload).
@@ -31,7 +34,22 @@ pub struct EncryptRequest {
 }
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/encrypt", post(encrypt))
+    Router::new().route("/encrypt", post(encrypt).get(choices))
+}
+
+/// What `POST /__admin/encrypt` accepts: the kinds and the variants, each with what it is.
+async fn choices() -> Json<Value> {
+    Json(choices_json())
+}
+
+/// The kinds and variants as `GET /__admin/encrypt` lists them.
+pub fn choices_json() -> Value {
+    let kinds: Vec<Value> = Kind::ALL.iter().map(|k| k.name().into()).collect();
+    let variants: Vec<Value> = Variant::ALL
+        .iter()
+        .map(|v| serde_json::json!({ "name": v.name(), "description": v.description() }))
+        .collect();
+    serde_json::json!({ "kinds": kinds, "variants": variants })
 }
 
 async fn encrypt(
@@ -44,8 +62,9 @@ async fn encrypt(
             Variant::from_str(name).map_err(|err| AdminError::bad_request(err.to_string()))?
         }
     };
-    let user = state.engine.user(&request.appid, &request.openid)?;
-    let (session_key, previous) = state.engine.session_keys(&request.appid, &request.openid)?;
+    let appid = named_or_only(&state, request.appid)?;
+    let user = state.engine.user(&appid, &request.openid)?;
+    let (session_key, previous) = state.engine.session_keys(&appid, &request.openid)?;
     let mut fields = user_fields(&user);
     let data_open_id = request
         .data
@@ -64,7 +83,7 @@ async fn encrypt(
             Some(given) => Some((given, None)),
             None => state
                 .engine
-                .users(&request.appid)?
+                .users(&appid)?
                 .into_iter()
                 .find(|u| u.openid != user.openid)
                 .map(|u| (u.openid, u.unionid)),
@@ -81,7 +100,7 @@ async fn encrypt(
     let input = ForgeInput {
         kind: request.kind,
         fields: &fields,
-        appid: &request.appid,
+        appid: &appid,
         session_key: &session_key,
         previous_session_key: previous.as_deref(),
         timestamp: state.clock.now(),

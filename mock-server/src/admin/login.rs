@@ -7,14 +7,16 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use super::apps::named_or_only;
 use super::{AdminError, AdminJson};
 use crate::state::AppState;
 
-/// Names one user of one app.
+/// Names one user of one app (`appid` may be left out when only one app exists).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct UserRef {
-    pub appid: String,
+    #[serde(default)]
+    pub appid: Option<String>,
     pub openid: String,
 }
 
@@ -26,6 +28,7 @@ async fn login(
     State(state): State<AppState>,
     AdminJson(user): AdminJson<UserRef>,
 ) -> Result<Json<Value>, AdminError> {
-    let code = state.engine.login(&user.appid, &user.openid)?;
+    let appid = named_or_only(&state, user.appid)?;
+    let code = state.engine.login(&appid, &user.openid)?;
     Ok(Json(json!({ "code": code, "openid": user.openid })))
 }

@@ -5,6 +5,7 @@ mod error;
 
 pub mod apps;
 pub mod clock;
+pub mod cors;
 pub mod encrypt;
 pub mod faults;
 pub mod health;

@@ -190,6 +190,8 @@ pub fn route_table() -> Vec<Route> {
         route("POST", "/encrypt", "Encrypted open data (WXBizDataCrypt) under the user's current session_key, valid or broken on purpose (variant).")
             .body(json!({"appid": DEMO_APPID, "openid": ALICE_OPENID, "kind": "userInfo", "variant": "valid"}))
             .answers(200, json!({"encryptedData": "…", "iv": "r7BXXKkLb8qrSNn05n0qiA==", "plaintext": "{…}", "variant": "valid", "rawData": "{…}", "signature": "75e81ceda165f4ffa64f4068af58c64b8f54b88c"})),
+        route("GET", "/encrypt", "The kinds and variants POST /encrypt accepts, each variant with what it is and what a correct backend does with it.")
+            .answers(200, super::encrypt::choices_json()),
         route("POST", "/faults", "Install a fault rule: which endpoint (and app, user, code), what happens (errcode or fault), how often (times, probability + seed, or sequence).")
             .body(to_json(&example_fault()))
             .answers(201, example_rule()),
@@ -203,7 +205,7 @@ pub fn route_table() -> Vec<Route> {
         route("GET", "/scenarios", "The named scenarios and what each reproduces.")
             .answers(200, json!({"scenarios": Scenario::ALL.iter().map(|s| json!({"name": s.name(), "description": s.description()})).collect::<Vec<_>>()})),
         route("POST", "/scenarios/{name}", "Apply a named scenario to an app (and user).")
-            .body(to_json(&ScenarioRequest { appid: DEMO_APPID.into(), openid: Some(ALICE_OPENID.into()), times: Some(2), ..ScenarioRequest::default() }))
+            .body(to_json(&ScenarioRequest { appid: Some(DEMO_APPID.into()), openid: Some(ALICE_OPENID.into()), times: Some(2), ..ScenarioRequest::default() }))
             .answers(200, json!({"scenario": "wechat-busy", "applied": {"fault": example_rule()}})),
         route("GET", "/journal", "What the fake received and answered, oldest first; last_id is the newest id, to pass as since.")
             .param("path", "exact request path", json!("/sns/jscode2session"))

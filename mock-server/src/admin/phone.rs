@@ -6,6 +6,7 @@ use axum::routing::post;
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
+use super::apps::named_or_only;
 use super::login::UserRef;
 use super::{AdminError, AdminJson};
 use crate::state::AppState;
@@ -18,6 +19,7 @@ async fn phone_code(
     State(state): State<AppState>,
     AdminJson(user): AdminJson<UserRef>,
 ) -> Result<Json<Value>, AdminError> {
-    let code = state.engine.phone_code(&user.appid, &user.openid)?;
+    let appid = named_or_only(&state, user.appid)?;
+    let code = state.engine.phone_code(&appid, &user.openid)?;
     Ok(Json(json!({ "code": code })))
 }

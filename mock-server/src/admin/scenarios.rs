@@ -6,6 +6,7 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
+use super::apps::named_or_only;
 use super::{AdminError, AdminJson};
 use crate::error::ScenarioError;
 use crate::fault::{apply_scenario as apply_scenario_run, Scenario, ScenarioApplied, ScenarioRun};
@@ -21,8 +22,9 @@ pub fn routes() -> Router<AppState> {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ScenarioRequest {
-    /// The tenant (must exist).
-    pub appid: String,
+    /// The tenant (must exist); may be left out when only one app exists.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub appid: Option<String>,
     /// The user: narrows a fault to that user's codes; required by `session-expired`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub openid: Option<String>,
@@ -68,6 +70,7 @@ async fn apply_scenario(
         path,
         delay_ms,
     } = request;
+    let appid = named_or_only(&state, appid)?;
     let run = ScenarioRun::from_request(scenario, appid.clone(), openid, times, path, delay_ms);
     // The same code path as `MockWeChat::scenario`: one engine for every front.
     let (applied, rule) = apply_scenario_run(&state, &run, &appid).map_err(|err| match err {

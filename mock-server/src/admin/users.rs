@@ -7,6 +7,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use super::apps::named_or_only;
 use super::{AdminError, AdminJson};
 use crate::config::UserConfig;
 use crate::engine::UserView;
@@ -16,7 +17,8 @@ use crate::state::AppState;
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct UserRequest {
-    pub appid: String,
+    /// May be left out when only one app exists.
+    pub appid: Option<String>,
     pub openid: Option<String>,
     pub unionid: Option<String>,
     pub nick_name: Option<String>,
@@ -33,7 +35,7 @@ pub struct UserRequest {
 }
 
 impl UserRequest {
-    fn into_parts(self) -> (String, UserConfig) {
+    fn into_parts(self) -> (Option<String>, UserConfig) {
         let user = UserConfig {
             openid: self.openid,
             unionid: self.unionid,
@@ -64,6 +66,7 @@ async fn create(
     AdminJson(request): AdminJson<UserRequest>,
 ) -> Result<Json<UserView>, AdminError> {
     let (appid, user) = request.into_parts();
+    let appid = named_or_only(&state, appid)?;
     Ok(Json(state.engine.add_user(&appid, &user)?))
 }
 

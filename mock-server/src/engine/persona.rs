@@ -1,6 +1,8 @@
-//! The built-in demo app and its personas, used when no app is configured, so `wxmock serve`
-//! and `MockWeChat::start()` give a working fake with no setup. The ids are fixed (and
-//! readable) so docs and copy-paste examples stay valid.
+//! The built-in demo app and its personas. The demo app is used when no app is configured, so
+//! `wxmock serve` and `MockWeChat::start()` give a working fake with no setup; the personas also
+//! populate every configured app that lists no users of its own, so `wxmock-as-alice` works with
+//! one's own AppID too. The ids are fixed (and readable) so docs and copy-paste examples stay
+//! valid.
 
 use crate::config::{AppConfig, UserConfig};
 
@@ -39,38 +41,51 @@ pub fn openid_of(who: &str) -> &str {
         .map_or(who, |(_, openid, _)| openid)
 }
 
+/// The persona name of an openid (`alice` for alice's openid), if it is one.
+pub fn name_of(openid: &str) -> Option<&'static str> {
+    PERSONAS
+        .iter()
+        .find(|(_, id, _)| *id == openid)
+        .map(|(name, _, _)| *name)
+}
+
 /// The demo app with alice, bob and mallory.
 pub fn demo_app() -> AppConfig {
     AppConfig {
         appid: DEMO_APPID.to_owned(),
         secret: DEMO_SECRET.into(),
-        users: vec![
-            UserConfig {
-                openid: Some(ALICE_OPENID.to_owned()),
-                unionid: Some(ALICE_UNIONID.to_owned()),
-                nick_name: Some("Alice".to_owned()),
-                avatar_url: Some("https://thirdwx.qlogo.cn/mmopen/vi_32/alice/132".to_owned()),
-                gender: Some(2),
-                language: Some("zh_CN".to_owned()),
-                city: Some("Shenzhen".to_owned()),
-                province: Some("Guangdong".to_owned()),
-                country: Some("China".to_owned()),
-                phone_number: Some(ALICE_PHONE.to_owned()),
-                country_code: Some("86".to_owned()),
-                blocked: false,
-            },
-            UserConfig {
-                openid: Some(BOB_OPENID.to_owned()),
-                ..UserConfig::default()
-            },
-            UserConfig {
-                openid: Some(MALLORY_OPENID.to_owned()),
-                nick_name: Some("Mallory".to_owned()),
-                blocked: true,
-                ..UserConfig::default()
-            },
-        ],
+        users: users(),
     }
+}
+
+/// alice, bob and mallory, as config users (the same openids in every app that has them).
+pub fn users() -> Vec<UserConfig> {
+    vec![
+        UserConfig {
+            openid: Some(ALICE_OPENID.to_owned()),
+            unionid: Some(ALICE_UNIONID.to_owned()),
+            nick_name: Some("Alice".to_owned()),
+            avatar_url: Some("https://thirdwx.qlogo.cn/mmopen/vi_32/alice/132".to_owned()),
+            gender: Some(2),
+            language: Some("zh_CN".to_owned()),
+            city: Some("Shenzhen".to_owned()),
+            province: Some("Guangdong".to_owned()),
+            country: Some("China".to_owned()),
+            phone_number: Some(ALICE_PHONE.to_owned()),
+            country_code: Some("86".to_owned()),
+            blocked: false,
+        },
+        UserConfig {
+            openid: Some(BOB_OPENID.to_owned()),
+            ..UserConfig::default()
+        },
+        UserConfig {
+            openid: Some(MALLORY_OPENID.to_owned()),
+            nick_name: Some("Mallory".to_owned()),
+            blocked: true,
+            ..UserConfig::default()
+        },
+    ]
 }
 
 #[cfg(test)]

@@ -1,0 +1,141 @@
+//! The console's files, the page at `/` for browsers, and the control API's answers around them
+//! (`/__admin` itself, unknown paths), socket-free through `app(state).oneshot`.
+
+mod control_plane_support;
+
+use axum::body::Body;
+use axum::http::{header, Request};
+use control_plane_support::fake;
+use serde_json::Value;
+use wxmock_server::engine::persona::PERSONAS;
+
+async fn get_with(
+    fake: &control_plane_support::Fake,
+    uri: &str,
+    accept: &str,
+) -> control_plane_support::Answer {
+    fake.send(
+        Request::get(uri)
+            .header(header::ACCEPT, accept)
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn the_console_and_its_files_are_served_from_the_binary() {
+    let fake = fake();
+    let page = fake.get("/__admin/console").await;
+    assert_eq!(page.status, 200);
+    assert_eq!(page.content_type, "text/html; charset=utf-8");
+    let html = page.text();
+    assert!(html.contains("/__admin/console/console.js"), "{html}");
+    assert!(!html.contains("{{"), "every placeholder is filled: {html}");
+    // The personas the page labels users with come from the server's own table.
+    let config = html
+        .split("id=\"wxmock-config\">")
+        .nth(1)
+        .and_then(|rest| rest.split("</script>").next())
+        .unwrap();
+    let config: Value = serde_json::from_str(config).unwrap();
+    assert_eq!(config["personas"].as_array().unwrap().len(), PERSONAS.len());
+    assert_eq!(config["personas"][0]["name"], "alice");
+    for (path, content_type) in [
+        (
+            "/__admin/console/console.js",
+            "text/javascript; charset=utf-8",
+        ),
+        ("/__admin/console/console.css", "text/css; charset=utf-8"),
+        ("/__admin/console/favicon.svg", "image/svg+xml"),
+        (
+            "/__admin/console/wxmock-login.js",
+            "text/javascript; charset=utf-8",
+        ),
+    ] {
+        let answer = fake.get(path).await;
+        assert_eq!(answer.status, 200, "{path}");
+        assert_eq!(answer.content_type, content_type, "{path}");
+        assert!(!answer.bytes.is_empty(), "{path}");
+    }
+    // Nothing from elsewhere: no CDN, no absolute URL in what the page loads.
+    let script = fake.get("/__admin/console/console.js").await.text();
+    assert!(!script.contains("http://") && !script.contains("https://"));
+    assert!(!html.contains("src=\"http") && !html.contains("href=\"http"));
+    // It calls the control API, nothing else.
+    assert!(script.contains("fetch('/__admin' + path"));
+}
+
+#[tokio::test]
+async fn the_console_is_not_journaled() {
+    let fake = fake();
+    for path in ["/__admin/console", "/__admin/console/console.js"] {
+        assert_eq!(fake.get(path).await.status, 200);
+    }
+    assert!(fake.journal("").await.is_empty());
+}
+
+#[tokio::test]
+async fn a_browser_at_the_root_gets_a_page_and_an_api_client_gets_40066() {
+    let fake = fake();
+    let browser = get_with(&fake, "/", "text/html,application/xhtml+xml,*/*;q=0.8").await;
+    assert_eq!(browser.status, 200);
+    assert!(browser.content_type.starts_with("text/html"));
+    assert!(browser.text().contains("href=\"/__admin/console\""));
+    for accept in ["*/*", "application/json"] {
+        let api = get_with(&fake, "/", accept).await;
+        assert_eq!(api.json()["errcode"], 40066, "{accept}");
+    }
+    assert_eq!(fake.get("/").await.json()["errcode"], 40066);
+    // Only the API clients' calls are WeChat calls: the browser's page is not journaled.
+    assert_eq!(fake.journal("?path=/").await.len(), 3);
+    // Another path stays WeChat's, even for a browser.
+    assert_eq!(
+        get_with(&fake, "/sns/nothing", "text/html").await.json()["errcode"],
+        40066
+    );
+}
+
+#[tokio::test]
+async fn the_admin_root_and_unknown_admin_paths_are_the_control_apis_404() {
+    let fake = fake();
+    for path in [
+        "/__admin",
+        "/__admin/",
+        "/__admin/nothing",
+        "/__admin/console/missing.js",
+    ] {
+        let answer = fake.get(path).await;
+        assert_eq!(answer.status, 404, "{path}: {}", answer.text());
+        let error = answer.json()["error"].as_str().unwrap().to_owned();
+        assert!(error.contains(path), "{path}: {error}");
+        assert!(
+            error.contains("/__admin/console"),
+            "it points at the console: {error}"
+        );
+    }
+    assert!(
+        fake.journal("").await.is_empty(),
+        "none of them is a WeChat call"
+    );
+}
+
+#[tokio::test]
+async fn the_encrypt_choices_list_every_kind_and_variant() {
+    let fake = fake();
+    let choices = fake.get("/__admin/encrypt").await.json();
+    let kinds: Vec<&str> = choices["kinds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k.as_str().unwrap())
+        .collect();
+    assert!(
+        kinds.contains(&"userInfo") && kinds.contains(&"phoneNumber") && kinds.contains(&"weRun")
+    );
+    let variants = choices["variants"].as_array().unwrap();
+    assert_eq!(variants.len(), wxmock_fixtures::forge::Variant::ALL.len());
+    assert!(variants
+        .iter()
+        .all(|v| v["description"].as_str().is_some_and(|d| !d.is_empty())));
+}
