@@ -222,6 +222,14 @@ async fn a_developer_logs_in_sees_the_exchange_breaks_it_moves_time_and_forges_d
     browser
         .wait_for("the -1 in the journal", "const e = document.querySelector(\".entry[data-errcode='-1']\"); return e ? e.querySelector('.outcome').textContent : null;", json!([]))
         .await;
+    browser
+        .click(".entry[data-errcode='-1'] summary .path")
+        .await;
+    let answer = browser
+        .text(".entry[data-errcode='-1'] .detail .answer")
+        .await;
+    assert!(answer.contains("\"errcode\": -1"), "{answer}");
+    browser.save_screenshot("2b-journal-fault").await;
     // Remove it: the list empties and WeChat answers again.
     browser.click("a[data-tab='faults']").await;
     browser.click("#fault-list button[data-remove]").await;

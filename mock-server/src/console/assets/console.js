@@ -10,6 +10,8 @@
   // API already masked them.
   const SECRET_KEYS = ['secret', 'appsecret', 'access_token', 'session_key', 'signature'];
   const POLL_MS = 1000;
+  // A control-API token (a fake started with one), kept for this tab only.
+  const TOKEN_KEY = 'wxmock.admin-token';
   const MAX_ENTRIES = 1000;
   const SHOWN_ENTRIES = 200;
 
@@ -74,14 +76,48 @@
       init.headers['content-type'] = 'application/json';
       init.body = JSON.stringify(body);
     }
+    const token = sessionStorage.getItem(TOKEN_KEY);
+    if (token) init.headers.authorization = 'Bearer ' + token;
     const response = await fetch('/__admin' + path, init);
     const text = await response.text();
     let json = null;
     try { json = JSON.parse(text); } catch (_) { /* not JSON: reported below */ }
+    if (response.status === 401) askForToken(Boolean(token));
     if (!response.ok) {
       throw new Error((json && json.error) || `${method} /__admin${path} answered HTTP ${response.status}`);
     }
     return json;
+  }
+
+  // A token given in the URL (`/__admin/console#token=…`, as the banner may print it) is kept for
+  // the tab and taken out of the address bar; the fragment never reaches the server.
+  function takeTokenFromUrl() {
+    const match = /^#token=([^&]+)/.exec(location.hash);
+    if (!match) return;
+    sessionStorage.setItem(TOKEN_KEY, decodeURIComponent(match[1]));
+    history.replaceState(null, '', location.pathname + location.search + '#personas');
+  }
+
+  function askForToken(rejected) {
+    const form = $('#token-form');
+    if (!form.hidden) return;
+    form.hidden = false;
+    $('#token-why').textContent = rejected
+      ? 'The token was refused: check it and try again.'
+      : 'This fake was started with a control-API token: enter it to use the console.';
+    $('#token-input').focus();
+  }
+
+  async function useToken(event) {
+    event.preventDefault();
+    const value = $('#token-input').value.trim();
+    if (!value) return;
+    sessionStorage.setItem(TOKEN_KEY, value);
+    $('#token-form').hidden = true;
+    $('#token-input').value = '';
+    await refresh();
+    await Promise.all([loadScenarios(), loadForgeChoices(), pollJournal()]);
+    document.body.dataset.ready = 'true';
   }
 
   let statusTimer = null;
@@ -511,6 +547,7 @@
     state.now = answer.now;
     state.offset = answer.offset || 0;
     renderClock();
+    say(`The fake's clock moved forward by ${fmtOffset(secs)}.`, 'info');
     await loadUsers();
   }
 
@@ -551,6 +588,7 @@
   // ---- views -----------------------------------------------------------------------------
 
   function showView() {
+    $('#status').hidden = true;
     const name = (location.hash || '#personas').slice(1);
     const known = [...document.querySelectorAll('section[data-view]')].map((s) => s.dataset.view);
     const view = known.includes(name) ? name : 'personas';
@@ -579,6 +617,8 @@
   }
 
   async function start() {
+    takeTokenFromUrl();
+    $('#token-form').addEventListener('submit', guarded(useToken));
     window.addEventListener('hashchange', showView);
     showView();
     $('#app').addEventListener('change', guarded(async (event) => {
