@@ -117,6 +117,39 @@ async fn with_one_app_control_api_calls_may_leave_out_the_appid() {
 }
 
 #[tokio::test]
+async fn a_persona_name_stands_for_its_openid_in_control_api_calls() {
+    let fake = own_app("");
+    let login = fake
+        .post("/__admin/login", json!({"openid": "alice"}))
+        .await;
+    assert_eq!(login.status, 200, "{}", login.text());
+    assert_eq!(login.json()["openid"], ALICE_OPENID);
+    let code = login.json()["code"].as_str().unwrap().to_owned();
+    assert_eq!(exchange(&fake, &code).await["openid"], ALICE_OPENID);
+    let rotated = fake
+        .scenario("session-expired", json!({"openid": "Bob"}))
+        .await;
+    assert_eq!(rotated.status, 200, "{}", rotated.text());
+    assert_eq!(
+        rotated.json()["applied"]["rotated_session_key"]["openid"],
+        BOB_OPENID
+    );
+    // A user whose openid is literally a persona's name stays that user.
+    fake.post("/__admin/users", json!({"openid": "mallory"}))
+        .await;
+    let own = fake
+        .post("/__admin/login", json!({"openid": "mallory"}))
+        .await;
+    assert_eq!(own.json()["openid"], "mallory", "{}", own.text());
+    assert_eq!(
+        fake.post("/__admin/login", json!({"openid": "zed"}))
+            .await
+            .status,
+        404
+    );
+}
+
+#[tokio::test]
 async fn with_several_apps_the_appid_is_required_and_the_error_names_them() {
     let fake = fake();
     fake.add_app();

@@ -34,6 +34,17 @@ async fn list(State(state): State<AppState>) -> Json<Value> {
     Json(json!({ "apps": state.engine.appids() }))
 }
 
+/// The openid a call names: `who` itself when the app has that user, else the persona `who`
+/// names (`alice`), so `{"openid": "alice"}` works as the banner and docs spell it.
+pub(crate) fn user_or_persona(state: &AppState, appid: &str, who: String) -> String {
+    let persona = crate::engine::persona::openid_of(&who);
+    if persona == who || state.engine.user(appid, &who).is_ok() {
+        who
+    } else {
+        persona.to_owned()
+    }
+}
+
 /// The app a call is about: the one it names, or, when it names none, the only app there is
 /// (so a fake serving one app needs no `appid` in control-API calls).
 pub(crate) fn named_or_only(state: &AppState, appid: Option<String>) -> Result<String, AdminError> {

@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 use wxmock_fixtures::forge::{forge, ForgeInput, Forged, Variant};
 use wxmock_fixtures::payload::Kind;
 
-use super::apps::named_or_only;
+use super::apps::{named_or_only, user_or_persona};
 use super::{AdminError, AdminJson};
 use crate::engine::UserView;
 use crate::state::AppState;
@@ -63,8 +63,9 @@ async fn encrypt(
         }
     };
     let appid = named_or_only(&state, request.appid)?;
-    let user = state.engine.user(&appid, &request.openid)?;
-    let (session_key, previous) = state.engine.session_keys(&appid, &request.openid)?;
+    let openid = user_or_persona(&state, &appid, request.openid);
+    let user = state.engine.user(&appid, &openid)?;
+    let (session_key, previous) = state.engine.session_keys(&appid, &openid)?;
     let mut fields = user_fields(&user);
     let data_open_id = request
         .data

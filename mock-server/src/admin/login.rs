@@ -7,7 +7,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::apps::named_or_only;
+use super::apps::{named_or_only, user_or_persona};
 use super::{AdminError, AdminJson};
 use crate::state::AppState;
 
@@ -29,6 +29,7 @@ async fn login(
     AdminJson(user): AdminJson<UserRef>,
 ) -> Result<Json<Value>, AdminError> {
     let appid = named_or_only(&state, user.appid)?;
-    let code = state.engine.login(&appid, &user.openid)?;
-    Ok(Json(json!({ "code": code, "openid": user.openid })))
+    let openid = user_or_persona(&state, &appid, user.openid);
+    let code = state.engine.login(&appid, &openid)?;
+    Ok(Json(json!({ "code": code, "openid": openid })))
 }

@@ -6,7 +6,7 @@ use axum::routing::post;
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
-use super::apps::named_or_only;
+use super::apps::{named_or_only, user_or_persona};
 use super::login::UserRef;
 use super::{AdminError, AdminJson};
 use crate::state::AppState;
@@ -20,6 +20,7 @@ async fn phone_code(
     AdminJson(user): AdminJson<UserRef>,
 ) -> Result<Json<Value>, AdminError> {
     let appid = named_or_only(&state, user.appid)?;
-    let code = state.engine.phone_code(&appid, &user.openid)?;
+    let openid = user_or_persona(&state, &appid, user.openid);
+    let code = state.engine.phone_code(&appid, &openid)?;
     Ok(Json(json!({ "code": code })))
 }

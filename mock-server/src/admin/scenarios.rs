@@ -6,7 +6,7 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use super::apps::named_or_only;
+use super::apps::{named_or_only, user_or_persona};
 use super::{AdminError, AdminJson};
 use crate::error::ScenarioError;
 use crate::fault::{apply_scenario as apply_scenario_run, Scenario, ScenarioApplied, ScenarioRun};
@@ -71,6 +71,7 @@ async fn apply_scenario(
         delay_ms,
     } = request;
     let appid = named_or_only(&state, appid)?;
+    let openid = openid.map(|who| user_or_persona(&state, &appid, who));
     let run = ScenarioRun::from_request(scenario, appid.clone(), openid, times, path, delay_ms);
     // The same code path as `MockWeChat::scenario`: one engine for every front.
     let (applied, rule) = apply_scenario_run(&state, &run, &appid).map_err(|err| match err {
