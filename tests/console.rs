@@ -28,8 +28,13 @@ struct Serve {
 
 impl Serve {
     fn start() -> Self {
+        Self::start_with(&[])
+    }
+
+    fn start_with(args: &[&str]) -> Self {
         let mut child = Command::new(BIN)
             .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(args)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -329,5 +334,65 @@ async fn a_developer_logs_in_sees_the_exchange_breaks_it_moves_time_and_forges_d
     )
     .await;
     assert_eq!(carol["phoneNumber"], "13900139000", "{carol}");
+    browser.quit().await;
+}
+
+/// A page's `fetch` of `POST {target}/__admin/login` with a JSON body (so the browser sends a
+/// preflight first): the code, or the browser's error.
+const CROSS_ORIGIN_LOGIN: &str = "
+    const [target] = arguments;
+    try {
+        const answer = await fetch(target + '/__admin/login', {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ openid: 'alice' }),
+        });
+        return 'status ' + answer.status + ' ' + (await answer.text());
+    } catch (e) {
+        return 'refused: ' + e.message;
+    }";
+
+#[tokio::test]
+async fn a_page_on_a_loopback_origin_may_call_the_control_api_and_an_unlisted_origin_may_not() {
+    let Some((chromium, chromedriver)) = tools_or_skip("the browser CORS test") else {
+        return;
+    };
+    let open = Serve::start();
+    // Only an origin no page here has: the list replaces the loopback default.
+    let strict = Serve::start_with(&["--cors-origin", "http://localhost:9"]);
+    let browser = Browser::start(&chromium, &chromedriver).await;
+    // A page on http://localhost:PORT is another origin than http://127.0.0.1:PORT.
+    let page = open.url.replace("127.0.0.1", "localhost");
+    browser.goto(&format!("{page}/")).await;
+    browser
+        .wait_for(
+            "the home page",
+            "return document.querySelector('#console-link') !== null;",
+            json!([]),
+        )
+        .await;
+    let allowed = browser
+        .js_async(CROSS_ORIGIN_LOGIN, json!([open.url]))
+        .await;
+    let allowed = allowed.as_str().unwrap();
+    assert!(allowed.starts_with("status 200 "), "{allowed}");
+    assert!(allowed.contains(ALICE), "{allowed}");
+    let refused = browser
+        .js_async(CROSS_ORIGIN_LOGIN, json!([strict.url]))
+        .await;
+    assert!(
+        refused.as_str().unwrap().starts_with("refused: "),
+        "{refused}"
+    );
+    // Refused before the handler: no code was minted on the strict fake.
+    let client = reqwest::Client::new();
+    let alice = admin(
+        &client,
+        &strict.url,
+        &format!("/apps/{APPID}/users/{ALICE}"),
+        None,
+    )
+    .await;
+    assert!(alice["session_key"].is_null(), "{alice}");
     browser.quit().await;
 }

@@ -174,6 +174,19 @@ impl Browser {
         .await
     }
 
+    /// Runs `script` as an async function body (`await` allowed) and returns what it returns.
+    pub async fn js_async(&self, script: &str, args: Value) -> Value {
+        let wrapped = format!(
+            "const done = arguments[arguments.length - 1]; (async () => {{ {script} }})().then(done, (e) => done('error: ' + e));"
+        );
+        self.call(
+            reqwest::Method::POST,
+            "/execute/async",
+            Some(json!({ "script": wrapped, "args": args })),
+        )
+        .await
+    }
+
     /// Waits until `script` returns something truthy (not null, false, 0 or ""), and returns it.
     pub async fn wait_for(&self, what: &str, script: &str, args: Value) -> Value {
         let started = Instant::now();
