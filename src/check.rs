@@ -139,10 +139,12 @@ pub fn demo(args: DemoArgs) -> u8 {
             // the upstream-timeout case quick.
             config.upstream_timeout = Duration::from_secs(1);
             config.defects = defects.into_iter().collect();
+            let clock = config.clock.clone();
             let backend = wxmock_reference_backend::start(config)
                 .await
                 .map_err(|e| HarnessError::BackendStart(format!("the reference backend: {e}")))?;
             Ok(LaunchedBackend {
+                clock: Some(std::sync::Arc::new(move |offset| clock.set_offset(offset))),
                 base_url: backend.base_url(),
                 jwt_secret: Some(backend.jwt_secret().to_string()),
                 guard: Box::new(backend),

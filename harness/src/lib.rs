@@ -9,6 +9,7 @@
 
 pub mod backend;
 pub mod case;
+pub mod clock;
 pub mod context;
 pub mod error;
 pub mod exchange;

@@ -14,6 +14,7 @@ use serde_json::Value;
 
 use crate::backend::{free_port, wait_ready, BackendProcess};
 use crate::case::{catalogue, Case, Outcome};
+use crate::clock::{BackendClock, ClockHook};
 use crate::context::Ctx;
 use crate::error::HarnessError;
 use crate::exchange::Evidence;
@@ -54,6 +55,8 @@ pub struct LaunchedBackend {
     pub base_url: String,
     /// The JWT signing secret the launched backend really uses (overrides `[jwt] secret`).
     pub jwt_secret: Option<String>,
+    /// Moves the launched backend's clock (its offset from real time), for time-travel cases.
+    pub clock: Option<ClockHook>,
     pub guard: Box<dyn Any + Send>,
 }
 
@@ -135,6 +138,7 @@ pub async fn run(
         port: None,
     };
     let mut process: Option<BackendProcess> = None;
+    let mut clock = BackendClock::fixed();
     let _guard: Option<Box<dyn Any + Send>>;
     let backend_url = match launcher {
         Some(launch) => {
@@ -142,12 +146,22 @@ pub async fn run(
             if let Some(secret) = launched.jwt_secret {
                 profile.jwt.secret = Some(secret);
             }
+            if let Some(hook) = launched.clock {
+                clock = BackendClock::hook(hook);
+            }
             _guard = Some(launched.guard);
             launched.base_url
         }
         None => {
             _guard = None;
-            start_from_profile(&profile, &mut vars, &mut process, impersonation.as_ref()).await?
+            start_from_profile(
+                &profile,
+                &mut vars,
+                &mut process,
+                impersonation.as_ref(),
+                &mut clock,
+            )
+            .await?
         }
     };
     let ready_timeout = std::time::Duration::from_secs(profile.backend.ready_timeout_secs);
@@ -175,6 +189,7 @@ pub async fn run(
         seed,
     );
     ctx.crack_budget = std::time::Duration::from_secs(options.crack_secs);
+    ctx.clock = clock;
     let total = cases.len();
     emit(
         reporters,
@@ -217,6 +232,13 @@ pub async fn run(
         if matches!(outcome, Outcome::Failed { .. } | Outcome::Errored { .. }) {
             let secrets = known_secrets(&fake, profile.jwt.secret.as_deref()).await;
             redact_outcome(&mut outcome, &secrets);
+        }
+        // Nor does its time travel.
+        if let Err(e) = ctx.clock.reset().await {
+            warnings.push(format!(
+                "could not put the backend's clock back after {}: {e}",
+                case.id
+            ));
         }
         // A case's faults never leak into the next one.
         if let Err(e) = fake.clear_faults().await {
@@ -288,6 +310,7 @@ async fn start_from_profile(
     vars: &mut Vars,
     process: &mut Option<BackendProcess>,
     impersonation: Option<&crate::impersonate::Impersonation>,
+    clock: &mut BackendClock,
 ) -> Result<String, HarnessError> {
     let b = &profile.backend;
     let mentions_port = b.base_url.iter().any(|u| u.contains("{{port}}"))
@@ -315,7 +338,13 @@ async fn start_from_profile(
         if let Some(impersonation) = impersonation {
             impersonation.apply(&mut env);
         }
+        if b.clock == crate::profile::ClockMode::Faketime {
+            *clock = crate::clock::faketime_env(b, &spec, &mut env)?;
+        }
         *process = Some(BackendProcess::spawn(&spec, b.cwd.as_deref(), &env)?);
+    }
+    if let Some(template) = &b.clock_command {
+        *clock = BackendClock::command(vars.render(template), b.cwd.clone());
     }
     Ok(base_url)
 }

@@ -24,10 +24,12 @@ async fn run_families(defects: &[&str], seed: u64) -> BTreeMap<String, (String, 
             let mut config = Config::new(&fake.base_url, &fake.appid, &fake.secret);
             config.upstream_timeout = std::time::Duration::from_secs(1);
             config.defects.extend(defects);
+            let clock = config.clock.clone();
             let backend = start(config)
                 .await
                 .map_err(|e| HarnessError::BackendStart(e.to_string()))?;
             Ok(LaunchedBackend {
+                clock: Some(std::sync::Arc::new(move |offset| clock.set_offset(offset))),
                 base_url: backend.base_url(),
                 // The key it really signs with ("secret" under weak-secret): token.expired-rejected
                 // mints tokens with it.

@@ -23,10 +23,12 @@ fn launcher(defects: Vec<Defect>) -> Launcher {
             );
             config.upstream_timeout = Duration::from_secs(1);
             config.defects = defects.into_iter().collect();
+            let clock = config.clock.clone();
             let backend = start(config)
                 .await
                 .map_err(|e| HarnessError::BackendStart(e.to_string()))?;
             Ok(LaunchedBackend {
+                clock: Some(std::sync::Arc::new(move |offset| clock.set_offset(offset))),
                 base_url: backend.base_url(),
                 jwt_secret: Some(backend.jwt_secret().to_string()),
                 guard: Box::new(backend),

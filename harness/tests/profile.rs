@@ -142,6 +142,21 @@ fn validation_errors_name_the_field() {
             ),
             "login.code_field",
         ),
+        (
+            MINIMAL.replace("[login]", "clock = \"faketime\"\n[login]"),
+            "backend.clock",
+        ),
+        (
+            MINIMAL.replace("[login]", "clock_command = \"date\"\n[login]"),
+            "backend.clock_command",
+        ),
+        (
+            MINIMAL.replace(
+                "[login]",
+                "command = \"x\"\nclock = \"faketime\"\nclock_command = \"m {{advance_secs}}\"\n[login]",
+            ),
+            "backend.clock_command",
+        ),
     ];
     for (text, field) in cases {
         let err = parse(&text).expect_err(field);

@@ -2,7 +2,9 @@
 
 use std::collections::BTreeSet;
 use std::fmt;
-use std::time::Duration;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rand::RngCore;
 
@@ -29,6 +31,32 @@ pub struct Config {
     pub token_ttl_secs: u64,
     pub upstream_timeout: Duration,
     pub defects: BTreeSet<Defect>,
+    /// The clock tokens are issued and checked on: real time plus an offset a test can move
+    /// (a harness moves it to test expiry without waiting; libfaketime does the same to the
+    /// process's real time).
+    pub clock: Clock,
+}
+
+/// Real time plus a shared, movable offset in seconds. Clones share the offset.
+#[derive(Clone, Debug, Default)]
+pub struct Clock {
+    offset: Arc<AtomicI64>,
+}
+
+impl Clock {
+    /// Seconds since the Unix epoch, offset included.
+    pub fn now(&self) -> u64 {
+        let real = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0);
+        u64::try_from(real + self.offset.load(Ordering::Relaxed)).unwrap_or(0)
+    }
+
+    /// Sets the offset from real time.
+    pub fn set_offset(&self, secs: i64) {
+        self.offset.store(secs, Ordering::Relaxed);
+    }
 }
 
 impl Config {
@@ -46,6 +74,7 @@ impl Config {
             token_ttl_secs: DEFAULT_TOKEN_TTL_SECS,
             upstream_timeout: DEFAULT_UPSTREAM_TIMEOUT,
             defects: BTreeSet::new(),
+            clock: Clock::default(),
         }
     }
 

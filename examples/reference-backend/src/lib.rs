@@ -25,7 +25,7 @@ pub mod state;
 pub mod token;
 pub mod wechat;
 
-pub use config::Config;
+pub use config::{Clock, Config};
 pub use defect::Defect;
 pub use error::{ApiError, ConfigError, UnknownDefect};
 pub use server::{app, start, start_on, RunningBackend};

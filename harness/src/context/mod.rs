@@ -76,6 +76,8 @@ pub struct Ctx {
     pub(crate) code_owners: HashMap<String, String>,
     /// A user whose data goes with codes of no known user (invalid-code requests).
     pub(crate) decoy: Option<String>,
+    /// The backend's clock (fixed unless the profile or the launcher can move it).
+    pub clock: crate::clock::BackendClock,
 }
 
 impl Ctx {
@@ -107,6 +109,7 @@ impl Ctx {
             crack_budget: Duration::ZERO,
             code_owners: HashMap::new(),
             decoy: None,
+            clock: crate::clock::BackendClock::fixed(),
         }
     }
 

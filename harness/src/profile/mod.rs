@@ -25,7 +25,8 @@ pub use request::{
     UserInfoSection,
 };
 pub use sections::{
-    BackendSection, CommandSpec, FakeSection, JwtSection, LimitsSection, RejectedSection,
+    BackendSection, ClockMode, CommandSpec, FakeSection, JwtSection, LimitsSection, MonotonicMode,
+    RejectedSection,
 };
 pub use source::Source;
 pub(crate) use template::{fill, fill_lossy, fill_value};

@@ -31,6 +31,46 @@ pub struct BackendSection {
     pub ready_url: Option<String>,
     #[serde(default = "default_ready_timeout")]
     pub ready_timeout_secs: u64,
+    /// `faketime`: run the command under libfaketime with a control file the harness moves, so
+    /// expiry is tested without waiting (needs `command`). Default `real`.
+    #[serde(default)]
+    pub clock: ClockMode,
+    /// For a backend the harness does not start: a shell command that moves its clock, templated
+    /// with `{{advance_secs}}` (the signed step) and `{{offset_secs}}` (the offset from real time).
+    #[serde(default)]
+    pub clock_command: Option<String>,
+    /// The libfaketime preload library (default: Debian's, from the `faketime` package).
+    #[serde(default)]
+    pub faketime_lib: Option<PathBuf>,
+    /// Whether libfaketime also fakes the monotonic clock: `auto` (default: real for Node-family
+    /// programs, whose timers stall after a jump; faked for the rest, since Python's `time.sleep`
+    /// fails with a real monotonic and a faked wall clock), `real` or `faked`.
+    #[serde(default)]
+    pub faketime_monotonic: MonotonicMode,
+}
+
+/// How the backend's clock runs.
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum ClockMode {
+    /// Real time; only `clock_command` (if any) can move it.
+    #[default]
+    Real,
+    /// libfaketime with a control file.
+    Faketime,
+}
+
+/// Whether libfaketime fakes the monotonic clock too (`FAKETIME_DONT_FAKE_MONOTONIC`).
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum MonotonicMode {
+    /// Real for Node-family programs, faked otherwise.
+    #[default]
+    Auto,
+    /// `FAKETIME_DONT_FAKE_MONOTONIC=1`: only the wall clock jumps.
+    Real,
+    /// Both clocks jump.
+    Faked,
 }
 
 /// How to start a backend.

@@ -67,6 +67,29 @@ impl Profile {
             }
             check_template("backend.ready_url", r, Scope::Run, origin)?;
         }
+        if b.clock == super::ClockMode::Faketime && b.command.is_none() {
+            return Err(err(
+                "backend.clock",
+                "\"faketime\" needs `command`: the harness can only preload libfaketime into a backend it starts (use `clock_command` for one it does not)".into(),
+            ));
+        }
+        if let Some(c) = &b.clock_command {
+            if b.clock == super::ClockMode::Faketime {
+                return Err(err(
+                    "backend.clock_command",
+                    "cannot be combined with clock = \"faketime\": choose one way to move the clock".into(),
+                ));
+            }
+            if c.trim().is_empty() {
+                return Err(err("backend.clock_command", "must not be empty".into()));
+            }
+            if !c.contains("{{advance_secs}}") && !c.contains("{{offset_secs}}") {
+                return Err(err(
+                    "backend.clock_command",
+                    "must use {{advance_secs}} or {{offset_secs}}: it is told how far to move the clock".into(),
+                ));
+            }
+        }
         if b.ready_timeout_secs == 0 {
             return Err(err(
                 "backend.ready_timeout_secs",

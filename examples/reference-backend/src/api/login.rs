@@ -44,7 +44,7 @@ pub async fn handle(
         state.sessions.bind_opaque_token(&token, &session.sid);
         token
     } else {
-        token::issue(&state.config, &session, token::unix_now()).map_err(|err| {
+        token::issue(&state.config, &session, state.config.clock.now()).map_err(|err| {
             tracing::error!(error = %err, "could not sign a jwt");
             ApiError::Internal
         })?
