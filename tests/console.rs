@@ -334,6 +334,47 @@ async fn a_developer_logs_in_sees_the_exchange_breaks_it_moves_time_and_forges_d
     )
     .await;
     assert_eq!(carol["phoneNumber"], "13900139000", "{carol}");
+
+    // A second app (created at runtime, so without users) is one pick away.
+    let other = admin(
+        &client,
+        &url,
+        "/apps",
+        Some(json!({"appid": "wx0ther00000000001", "secret": "s2"})),
+    )
+    .await;
+    assert_eq!(other["appid"], "wx0ther00000000001", "{other}");
+    browser.click("a[data-tab='personas']").await;
+    browser
+        .wait_for(
+            "the new app in the picker, without a reload",
+            "return document.querySelectorAll('#app option').length === 2;",
+            json!([]),
+        )
+        .await;
+    browser
+        .js("const a = document.querySelector('#app'); a.value = 'wx0ther00000000001'; a.dispatchEvent(new Event('change'));", json!([]))
+        .await;
+    browser
+        .wait_for(
+            "the other app's empty user list",
+            "return document.querySelector('#persona-list').textContent.includes('no users yet');",
+            json!([]),
+        )
+        .await;
+    browser
+        .type_into("#create-user input[name='nickName']", "Dora")
+        .await;
+    browser.click("#create-user button[type='submit']").await;
+    browser
+        .wait_for(
+            "Dora in the other app",
+            "return document.querySelector(\"button.persona[data-name='Dora']\") !== null;",
+            json!([]),
+        )
+        .await;
+    let users = admin(&client, &url, "/apps/wx0ther00000000001/users", None).await;
+    assert_eq!(users["users"].as_array().unwrap().len(), 1, "{users}");
     browser.quit().await;
 }
 

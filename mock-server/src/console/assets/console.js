@@ -169,8 +169,8 @@
     return state.users.find((u) => u.openid === state.openid) || null;
   }
 
-  async function loadApps() {
-    const answer = await api('GET', '/apps');
+  async function loadApps(known) {
+    const answer = known || await api('GET', '/apps');
     state.apps = answer.apps;
     if (!state.apps.includes(state.appid)) state.appid = state.apps[0] || '';
     const pick = $('#app');
@@ -602,12 +602,21 @@
     await Promise.all([loadUsers(), loadFaults(), loadClock()]);
   }
 
+  // Apps created (or reset away) elsewhere show up without a reload; the picker is rebuilt only
+  // when the list changed, so an open dropdown is left alone.
+  async function watchApps() {
+    const answer = await api('GET', '/apps');
+    if (JSON.stringify(answer.apps) === JSON.stringify(state.apps)) return;
+    await loadApps(answer);
+    await loadUsers();
+  }
+
   let polling = false;
   async function tick() {
     if (polling) return;
     polling = true;
     try {
-      await Promise.all([pollJournal(), loadFaults(), loadClock()]);
+      await Promise.all([pollJournal(), loadFaults(), loadClock(), watchApps()]);
       $('#status').dataset.offline = '';
     } catch (err) {
       say(`The fake does not answer (${err.message}); retrying.`);
