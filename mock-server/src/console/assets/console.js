@@ -27,6 +27,7 @@
     'connection-reset': 'Connection reset',
     'access-token-expired': 'Access token expired (42001)',
     'access-token-superseded': 'Access token superseded (40001)',
+    'errcode-zero': 'Success with errcode 0',
   };
   // Scenarios that change state once instead of installing a fault rule: no `times`.
   const STATE_SCENARIOS = new Set(['session-expired', 'access-token-expired', 'access-token-superseded']);
