@@ -150,3 +150,22 @@ fn ca_keeps_one_ca_in_its_directory_and_needs_one() {
     assert_eq!(print(), first, "a second run made another CA");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn a_proxy_address_in_use_is_a_one_line_error_with_exit_code_1() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = taken.local_addr().expect("addr").to_string();
+    let out = Command::new(BIN)
+        .args(["serve", "--listen", "127.0.0.1:0", "--proxy", &addr])
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null())
+        .output()
+        .expect("serve");
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("cannot impersonate api.weixin.qq.com") && stderr.contains(&addr),
+        "{stderr}"
+    );
+}

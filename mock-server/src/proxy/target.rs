@@ -75,7 +75,7 @@ pub fn decide<B>(mut request: Request<B>, place: Place) -> Decision<B> {
     };
     if !allowed {
         let what = match &named {
-            Named::Uri(_) => request.uri().to_string(),
+            Named::Uri(_) => without_query(request.uri()),
             Named::Host(a) => format!("Host: {a}"),
             Named::Nothing => "a request without a host".to_owned(),
         };
@@ -98,6 +98,17 @@ pub fn decide<B>(mut request: Request<B>, place: Place) -> Decision<B> {
     headers.remove("proxy-connection");
     headers.remove(header::PROXY_AUTHORIZATION);
     Decision::Fake(request)
+}
+
+/// A URI as it may be shown and logged: another service's query can carry its credentials.
+fn without_query(uri: &Uri) -> String {
+    let scheme = uri
+        .scheme_str()
+        .map(|s| format!("{s}://"))
+        .unwrap_or_default();
+    let authority = uri.authority().map(Authority::as_str).unwrap_or_default();
+    let query = if uri.query().is_some() { "?…" } else { "" };
+    format!("{scheme}{authority}{}{query}", uri.path())
 }
 
 enum Named {
@@ -203,6 +214,12 @@ mod tests {
             Place::Proxy,
         ));
         assert!(reason.contains("http://example.com/x"), "{reason}");
+        let reason = refused(decide(
+            request("GET", "http://example.com/x?access_token=t0ps3cret", None),
+            Place::Proxy,
+        ));
+        assert!(reason.contains("http://example.com/x?…"), "{reason}");
+        assert!(!reason.contains("t0ps3cret"), "{reason}");
         let reason = refused(decide(
             request("GET", "/sns/jscode2session", Some("127.0.0.1:7070")),
             Place::Proxy,
