@@ -139,3 +139,54 @@ async fn the_encrypt_choices_list_every_kind_and_variant() {
         .iter()
         .all(|v| v["description"].as_str().is_some_and(|d| !d.is_empty())));
 }
+
+/// `(METHOD, path)` of every `api('METHOD', '/path' …)` call in the console's script, with
+/// `${…}` parts as `{}` and the query string dropped.
+fn calls_in_the_script() -> Vec<(String, String)> {
+    let script = wxmock_server::console::SCRIPT;
+    let mut calls = Vec::new();
+    for call in script.split("api('").skip(1) {
+        let Some((method, rest)) = call.split_once("', ") else {
+            continue;
+        };
+        let quote = rest.chars().next().unwrap();
+        let literal: String = rest[1..].chars().take_while(|c| *c != quote).collect();
+        let mut path = String::new();
+        let mut rest = literal.as_str();
+        while let Some(start) = rest.find("${") {
+            path.push_str(&rest[..start]);
+            path.push_str("{}");
+            let end = rest[start..]
+                .find('}')
+                .map_or(rest.len(), |e| start + e + 1);
+            rest = &rest[end..];
+        }
+        path.push_str(rest);
+        let path = path.split('?').next().unwrap().to_owned();
+        calls.push((method.to_owned(), path));
+    }
+    calls
+}
+
+#[test]
+fn every_call_the_console_makes_is_a_documented_control_api_route() {
+    let calls = calls_in_the_script();
+    assert!(calls.len() >= 12, "the scan found too little: {calls:?}");
+    let routes = wxmock_server::admin::openapi::route_table();
+    for (method, path) in &calls {
+        let matches = routes.iter().any(|route| {
+            let want: Vec<&str> = route.path.split('/').collect();
+            let got: Vec<&str> = path.split('/').collect();
+            route.method == method
+                && want.len() == got.len()
+                && want
+                    .iter()
+                    .zip(&got)
+                    .all(|(w, g)| w == g || (w.starts_with('{') && *g == "{}"))
+        });
+        assert!(
+            matches,
+            "the console calls {method} /__admin{path}, which is not a control-API route"
+        );
+    }
+}

@@ -14,7 +14,8 @@ use crate::engine::persona::{DEMO_APPID, DEMO_SECRET, PERSONAS};
 use crate::state::AppState;
 
 const INDEX: &str = include_str!("assets/index.html");
-const SCRIPT: &str = include_str!("assets/console.js");
+/// The console's script (public so a test can check it only calls control-API routes).
+pub const SCRIPT: &str = include_str!("assets/console.js");
 const STYLE: &str = include_str!("assets/console.css");
 const ICON: &str = include_str!("assets/favicon.svg");
 /// The `wx.login` shim for mini-program dev builds (see docs/frontend.md), also served at

@@ -6,5 +6,5 @@
 mod assets;
 mod home;
 
-pub use assets::{routes, LOGIN_SHIM};
+pub use assets::{routes, LOGIN_SHIM, SCRIPT};
 pub use home::home;
