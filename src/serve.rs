@@ -6,8 +6,9 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use wxmock_server::admin::guard::{Access, SecretsView};
 use wxmock_server::engine::persona;
-use wxmock_server::{AppState, Clock, Config};
+use wxmock_server::{AppState, Clock, Config, Secret};
 
 use crate::exit_code;
 
@@ -52,6 +53,80 @@ pub struct ServeArgs {
         value_name = "ORIGIN"
     )]
     cors_origins: Vec<String>,
+    /// Bytes of each request and response body the journal keeps; longer bodies are kept
+    /// truncated, with a marker [default: 8192].
+    #[arg(long, env = "WXMOCK_JOURNAL_BODY_LIMIT")]
+    journal_body_limit: Option<usize>,
+    /// Bytes the whole journal may hold; the oldest entries go first [default: 8388608].
+    #[arg(long, env = "WXMOCK_JOURNAL_MAX_BYTES")]
+    journal_max_bytes: Option<usize>,
+    /// How the journal API shows credentials (appsecret, tokens, session keys, codes) unless a
+    /// request asks with ?secrets=: masked as *** or in clear [default: masked].
+    #[arg(long, env = "WXMOCK_JOURNAL_SECRETS", value_parser = ["masked", "clear"])]
+    journal_secrets: Option<String>,
+    /// Token the control API requires (Authorization: Bearer <token>). Required on a
+    /// non-loopback --listen address unless --admin-open.
+    #[arg(long, env = "WXMOCK_ADMIN_TOKEN", hide_env_values = true)]
+    admin_token: Option<String>,
+    /// Leave the control API open on a non-loopback --listen address, without a token: anyone
+    /// who reaches the port can mint logins and read session keys.
+    #[arg(long, env = "WXMOCK_ADMIN_OPEN")]
+    admin_open: bool,
+    /// A host name the control API answers to besides localhost and IP addresses (repeatable;
+    /// comma-separated in the environment). Other Host headers are refused (DNS rebinding).
+    #[arg(long = "admin-host", env = "WXMOCK_ADMIN_HOSTS", value_delimiter = ',')]
+    admin_hosts: Vec<String>,
+    /// Milliseconds a request head may take to arrive once it has started [default: 10000].
+    #[arg(long, env = "WXMOCK_HEADER_READ_TIMEOUT_MS")]
+    header_read_timeout_ms: Option<u64>,
+    /// Milliseconds a keep-alive connection may stay without a request [default: 60000].
+    #[arg(long, env = "WXMOCK_IDLE_TIMEOUT_MS")]
+    idle_timeout_ms: Option<u64>,
+    /// Most client connections open at once; past it the quietest idle one is closed
+    /// [default: 1024, kept below the open-file limit].
+    #[arg(long, env = "WXMOCK_MAX_CONNECTIONS")]
+    max_connections: Option<usize>,
+}
+
+/// Flags (and their `WXMOCK_*` fallbacks) over the config file's values.
+fn apply_flags(args: &ServeArgs, config: &mut Config) {
+    if args.journal_capacity.is_some() {
+        config.journal_capacity = args.journal_capacity;
+    }
+    if !args.cors_origins.is_empty() {
+        config.cors_origins = Some(args.cors_origins.clone());
+    }
+    if args.journal_body_limit.is_some() {
+        config.journal_body_limit = args.journal_body_limit;
+    }
+    if args.journal_max_bytes.is_some() {
+        config.journal_max_bytes = args.journal_max_bytes;
+    }
+    match args.journal_secrets.as_deref() {
+        Some("clear") => config.admin.journal_secrets = Some(SecretsView::Clear),
+        Some(_) => config.admin.journal_secrets = Some(SecretsView::Masked),
+        None => {}
+    }
+    if let Some(token) = &args.admin_token {
+        config.admin.token = Some(Secret::new(token.clone()));
+    }
+    if args.admin_open {
+        config.admin.open = true;
+    }
+    config
+        .admin
+        .allowed_hosts
+        .extend(args.admin_hosts.iter().map(|h| h.trim().to_owned()));
+    let connections = &mut config.connections;
+    if let Some(ms) = args.header_read_timeout_ms {
+        connections.header_read_timeout_ms = ms;
+    }
+    if let Some(ms) = args.idle_timeout_ms {
+        connections.idle_timeout_ms = ms;
+    }
+    if let Some(max) = args.max_connections {
+        connections.max_connections = max;
+    }
 }
 
 pub fn run(args: ServeArgs) -> u8 {
@@ -68,12 +143,7 @@ pub fn run(args: ServeArgs) -> u8 {
     if args.seed.is_some() {
         config.seed = args.seed;
     }
-    if args.journal_capacity.is_some() {
-        config.journal_capacity = args.journal_capacity;
-    }
-    if !args.cors_origins.is_empty() {
-        config.cors_origins = Some(args.cors_origins.clone());
-    }
+    apply_flags(&args, &mut config);
     if let Err(err) = config.validate() {
         eprintln!("wxmock: {}", err.one_line());
         return exit_code::PROFILE_INVALID;
@@ -136,7 +206,8 @@ async fn serve(listen: SocketAddr, config: Config, impersonation: crate::ca::Imp
             }
         }
     }
-    print_banner(address, &config, &state, &extra);
+    let access = state.admin.access(address.ip().is_loopback());
+    print_banner(address, &config, &state, access, &extra);
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(wxmock_server::server::serve(listener, state, async {
         // A send or a dropped sender both mean stop.
@@ -194,14 +265,20 @@ async fn shutdown_signal(_terminate: Option<()>) {
 /// copy-paste examples, all for the apps actually served (read from the running engine, so
 /// generated openids are the real ones). The first line is stable (`… listening on
 /// http://ADDR`): scripts and tests read the URL from it.
-fn print_banner(address: SocketAddr, config: &Config, state: &AppState, impersonation: &str) {
-    print!("{}{impersonation}", banner(address, config, state));
+fn print_banner(
+    address: SocketAddr,
+    config: &Config,
+    state: &AppState,
+    access: Access,
+    impersonation: &str,
+) {
+    print!("{}{impersonation}", banner(address, config, state, access));
     use std::io::Write as _;
     // A closed stdout must not stop the server.
     let _ = std::io::stdout().flush();
 }
 
-fn banner(address: SocketAddr, config: &Config, state: &AppState) -> String {
+fn banner(address: SocketAddr, config: &Config, state: &AppState, access: Access) -> String {
     use std::fmt::Write as _;
     let base = format!("http://{address}");
     let mut out = String::new();
@@ -212,6 +289,7 @@ fn banner(address: SocketAddr, config: &Config, state: &AppState) -> String {
         out,
         "  control API: {base}/__admin (health: {base}/__admin/health)"
     );
+    let _ = writeln!(out, "  control API access: {}", access.describe());
     let demo = config.apps.is_empty();
     let apps: Vec<(String, String, Vec<String>)> = config
         .seed_apps()
@@ -256,10 +334,15 @@ fn banner(address: SocketAddr, config: &Config, state: &AppState) -> String {
         } else {
             format!("{{\"appid\":\"{appid}\",\"openid\":\"{openid}\"}}")
         };
+        let auth = if access == Access::Token {
+            " -H \"authorization: Bearer $WXMOCK_ADMIN_TOKEN\""
+        } else {
+            ""
+        };
         let _ = writeln!(out, "  try it:");
         let _ = writeln!(
             out,
-            "    CODE=$(curl -s -X POST {base}/__admin/login -H 'content-type: application/json' \\\n      -d '{body}' | sed 's/.*\"code\":\"\\([^\"]*\\)\".*/\\1/')"
+            "    CODE=$(curl -s -X POST {base}/__admin/login -H 'content-type: application/json'{auth} \\\n      -d '{body}' | sed 's/.*\"code\":\"\\([^\"]*\\)\".*/\\1/')"
         );
         let _ = writeln!(
             out,

@@ -11,6 +11,12 @@
 //!
 //! Bounded: ROUNDS x REQUESTS per server, each run stopping early at RUN_DEADLINE. The best
 //! round of each server is reported: other processes on the machine only ever add CPU time.
+//!
+//! A second method follows (`load/wrk.rs`): wrk against servers pinned to one CPU, 5 s each.
+//! `WXMOCK_BENCH_METHOD=reqwest` or `=wrk` runs only one of them.
+
+#[path = "load/wrk.rs"]
+mod wrk;
 
 use std::convert::Infallible;
 use std::io::{BufRead, BufReader};
@@ -42,7 +48,16 @@ fn main() {
     match std::env::var(CHILD_ENV).as_deref() {
         Ok("bare") => runtime.block_on(child_bare()),
         Ok("wxmock") => runtime.block_on(child_wxmock()),
-        _ => runtime.block_on(parent()),
+        Ok("wxmock-checksession") => runtime.block_on(child_checksession()),
+        _ => {
+            let method = std::env::var("WXMOCK_BENCH_METHOD").unwrap_or_default();
+            if method != "wrk" {
+                runtime.block_on(parent());
+            }
+            if method != "reqwest" {
+                wrk::run(CHILD_ENV, "wxmock-checksession");
+            }
+        }
     }
 }
 
@@ -86,6 +101,25 @@ async fn child_wxmock() {
     config.rules.code2session_user_per_minute = u64::MAX;
     config.journal_capacity = Some(REQUESTS * ROUNDS * 2);
     let state = AppState::new(&config, Clock::system());
+    let _ = wxmock_server::server::serve(listener, state, std::future::pending()).await;
+}
+
+/// The fake as `wxmock serve` runs it, with one user logged in and an access token minted; prints
+/// its port and the checksession path (always the same valid request) on one line.
+async fn child_checksession() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("loopback bind");
+    let port = listener.local_addr().expect("bound address").port();
+    let state = AppState::new(&Config::default(), Clock::system());
+    let engine = &state.engine;
+    let token = engine.mint_access_token(DEMO_APPID).expect("a token");
+    engine.login(DEMO_APPID, BOB_OPENID).expect("a login");
+    let (key, _) = engine.session_keys(DEMO_APPID, BOB_OPENID).expect("a key");
+    let signature = wxmock_fixtures::signature::login_state_signature(&key, "");
+    println!(
+        "{port} /wxa/checksession?access_token={token}&openid={BOB_OPENID}&signature={signature}&sig_method=hmac_sha256"
+    );
     let _ = wxmock_server::server::serve(listener, state, std::future::pending()).await;
 }
 

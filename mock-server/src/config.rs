@@ -9,8 +9,11 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use crate::admin::guard::AdminConfig;
+use crate::connection::ConnectionConfig;
 use crate::engine::{persona, Secret};
 use crate::error::ConfigError;
+use crate::journal::{JournalLimits, DEFAULT_BODY_LIMIT, DEFAULT_MAX_BYTES};
 use crate::wire::WireConfig;
 
 /// The whole configuration of one fake.
@@ -21,6 +24,11 @@ pub struct Config {
     pub seed: Option<u64>,
     /// How many requests the journal keeps (oldest dropped first).
     pub journal_capacity: Option<usize>,
+    /// How many bytes of each request and response body a journal entry keeps (default 8 KiB);
+    /// a longer body is kept truncated, with a marker and its full size.
+    pub journal_body_limit: Option<usize>,
+    /// How many bytes the whole journal may hold (default 8 MiB; oldest dropped first).
+    pub journal_max_bytes: Option<usize>,
     /// WeChat's behaviour rules (lifetimes, quotas, switches).
     pub rules: Rules,
     /// How answers are written (content types, escaping, rid).
@@ -29,6 +37,10 @@ pub struct Config {
     /// origins, and `"loopback"` for every localhost / 127.0.0.1 / [::1] origin. Unset: loopback
     /// origins only. The console, served by the fake itself, is always allowed.
     pub cors_origins: Option<Vec<String>>,
+    /// Who may use the control API, and how its journal shows credentials.
+    pub admin: AdminConfig,
+    /// Timeouts and the limit of client connections.
+    pub connections: ConnectionConfig,
     /// Apps (tenants) and their users. Empty: the built-in demo app and personas. An app that
     /// lists no users gets the personas (alice, bob, mallory).
     pub apps: Vec<AppConfig>,
@@ -283,6 +295,15 @@ impl Config {
         self.journal_capacity.unwrap_or(DEFAULT_JOURNAL_CAPACITY)
     }
 
+    /// The journal's bounds, defaulted.
+    pub fn journal_limits(&self) -> JournalLimits {
+        JournalLimits {
+            capacity: self.journal_capacity(),
+            body_limit: self.journal_body_limit.unwrap_or(DEFAULT_BODY_LIMIT),
+            max_bytes: self.journal_max_bytes.unwrap_or(DEFAULT_MAX_BYTES),
+        }
+    }
+
     /// Checks everything that serde cannot: uniqueness, ranges, known errcodes.
     pub fn validate(&self) -> Result<(), ConfigError> {
         let invalid = |msg: String| Err(ConfigError::Invalid(msg));
@@ -293,6 +314,21 @@ impl Config {
             crate::admin::cors::check_entry(entry)
                 .map_err(|reason| ConfigError::Invalid(format!("cors_origins: {reason}")))?;
         }
+        let journal = self.journal_limits();
+        if journal.max_bytes < 64 * 1024 {
+            return invalid(format!(
+                "journal_max_bytes must be at least 65536, not {}",
+                journal.max_bytes
+            ));
+        }
+        if journal.body_limit > journal.max_bytes / 4 {
+            return invalid(format!(
+                "journal_body_limit ({}) must be at most a quarter of journal_max_bytes ({})",
+                journal.body_limit, journal.max_bytes
+            ));
+        }
+        self.admin.validate().map_err(ConfigError::Invalid)?;
+        self.connections.validate().map_err(ConfigError::Invalid)?;
         let r = &self.rules;
         for (name, value) in [
             ("code_ttl_secs", r.code_ttl_secs),

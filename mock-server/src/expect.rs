@@ -206,8 +206,8 @@ impl Expectation {
             text.push_str(&format!(" with js_code={code}"));
         }
         for (key, value) in &self.query {
-            let value = if SECRET_FIELDS.contains(&key.as_str()) {
-                "***"
+            let value = if crate::redact::is_secret_name(key) {
+                crate::redact::MASK
             } else {
                 value.as_str()
             };
@@ -282,17 +282,14 @@ impl fmt::Display for ExpectationFailure {
 
 impl std::error::Error for ExpectationFailure {}
 
-/// Query parameters and JSON fields whose values are credentials.
-const SECRET_FIELDS: &[&str] = &["secret", "access_token", "signature", "session_key"];
-
 /// `#3 GET /sns/jscode2session?appid=wx1&secret=*** → 200 {"errcode":40029,…} [fault f-1]`.
 fn describe_entry(entry: &JournalEntry) -> String {
     let query = entry
         .query
         .iter()
         .map(|(key, value)| {
-            if SECRET_FIELDS.contains(&key.as_str()) {
-                format!("{key}=***")
+            if crate::redact::is_secret_name(key) {
+                format!("{key}={}", crate::redact::MASK)
             } else {
                 format!("{key}={}", value.as_str().unwrap_or_default())
             }
@@ -300,10 +297,7 @@ fn describe_entry(entry: &JournalEntry) -> String {
         .collect::<Vec<_>>()
         .join("&");
     let answer = match entry.response_json() {
-        Some(mut json) => {
-            mask(&mut json);
-            json.to_string()
-        }
+        Some(_) => crate::redact::body_text(&entry.response_body).into_owned(),
         None if entry.response_body.len() > 80 => {
             format!(
                 "{}…",
@@ -326,22 +320,6 @@ fn describe_entry(entry: &JournalEntry) -> String {
         line.push_str(&format!(" [fault {fault}]"));
     }
     line
-}
-
-fn mask(json: &mut serde_json::Value) {
-    match json {
-        serde_json::Value::Object(map) => {
-            for (key, value) in map.iter_mut() {
-                if SECRET_FIELDS.contains(&key.as_str()) {
-                    *value = serde_json::Value::String("***".to_owned());
-                } else {
-                    mask(value);
-                }
-            }
-        }
-        serde_json::Value::Array(items) => items.iter_mut().for_each(mask),
-        _ => {}
-    }
 }
 
 /// Expectations registered on a `MockWeChat`, verified when it is dropped.
@@ -490,8 +468,10 @@ mod tests {
                 .cloned()
                 .unwrap(),
             body: String::new(),
+            body_size: 0,
             status: 200,
             response_body: r#"{"session_key":"abc==","openid":"o1"}"#.into(),
+            response_size: 38,
             appid: Some("wx1".into()),
             fault: None,
         };

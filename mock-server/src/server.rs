@@ -4,12 +4,11 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use axum::body::{to_bytes, Body};
-use axum::extract::{OriginalUri, Request};
+use axum::extract::OriginalUri;
 use axum::http::Method;
-use axum::middleware::{from_fn, from_fn_with_state, Next};
+use axum::middleware::{from_fn, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use axum::Router;
@@ -20,10 +19,12 @@ use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
+use crate::admin::guard::{Gate, SecretsView};
 use crate::admin::AdminError;
-use crate::api::{self, QueryParams};
+use crate::api;
 use crate::clock::Clock;
 use crate::config::{AppConfig, Config, UserConfig};
+use crate::connection::{Registry, TrackedService};
 use crate::engine::{AppView, Engine, Secret, UserView};
 use crate::error::{EngineError, ServerError};
 use crate::expect::Expectations;
@@ -32,9 +33,16 @@ use crate::state::AppState;
 /// The whole fake as one router: the WeChat API (and the 40066 fallback) behind the fault
 /// injector and the journal (journal outermost, so it records injected answers too), and the
 /// control API at `/__admin` (with the console), which is neither journaled nor faulted and
-/// answers browsers per its CORS policy. A browser asking for `/` gets a page pointing at the
-/// console; an API client there still gets WeChat's 40066.
+/// answers browsers per its CORS policy, behind its guard (Host, token, JSON). A browser asking
+/// for `/` gets a page pointing at the console; an API client there still gets WeChat's 40066.
+/// Without a socket, the control API is treated as reached on a loopback address.
 pub fn app(state: AppState) -> Router {
+    app_on(state, true)
+}
+
+/// [`app`] as served on a listen address that is (or is not) loopback: on a non-loopback one
+/// the control API needs its token unless opened on purpose.
+pub fn app_on(state: AppState, loopback: bool) -> Router {
     let mut wechat = api::routes()
         .fallback(api::unknown_path)
         .layer(from_fn_with_state(state.clone(), crate::fault::middleware))
@@ -44,13 +52,21 @@ pub fn app(state: AppState) -> Router {
         ));
     // Only when someone listens: a layer costs CPU on every request even when it logs nothing.
     if tracing::enabled!(tracing::Level::INFO) {
-        wechat = wechat.layer(from_fn(log_request));
+        wechat = wechat.layer(from_fn(crate::log::request));
     }
     let wechat = wechat.layer(from_fn(crate::console::home));
     let admin = crate::admin::routes()
         .merge(crate::console::routes())
         .fallback(admin_not_found)
         .method_not_allowed_fallback(admin_wrong_method)
+        .layer(from_fn_with_state(
+            Gate {
+                state: state.clone(),
+                loopback,
+            },
+            crate::admin::guard::middleware,
+        ))
+        // Outside the guard: a browser's preflight carries no token and must still be answered.
         .layer(from_fn_with_state(
             state.clone(),
             crate::admin::cors::middleware,
@@ -80,91 +96,6 @@ async fn admin_not_found(method: Method, OriginalUri(uri): OriginalUri) -> Respo
     .into_response()
 }
 
-/// Query parameters whose values are credentials: logged as `***`.
-const MASKED: &[&str] = &["secret", "access_token", "signature", "session_key"];
-
-/// Logs each WeChat request (method, path, query with secrets masked, status, the errcode
-/// answered, duration): WeChat answers its errors with HTTP 200, so the status alone says little.
-async fn log_request(request: Request, next: Next) -> Response {
-    if !tracing::enabled!(tracing::Level::INFO) {
-        return next.run(request).await;
-    }
-    let method = request.method().clone();
-    let uri = request.uri().clone();
-    let started = Instant::now();
-    let (parts, body) = next.run(request).await.into_parts();
-    // The journal inside has buffered the body already: collecting it again is a copy-free
-    // unwrap of the same bytes.
-    let (response, errcode) = match to_bytes(body, usize::MAX).await {
-        Ok(bytes) => {
-            let errcode = Answered::of(&bytes);
-            (Response::from_parts(parts, Body::from(bytes)), errcode)
-        }
-        Err(_) => (crate::fault::dropped_connection(), Answered::Nothing),
-    };
-    let query = QueryParams::parse(uri.query())
-        .pairs()
-        .map(|(key, value)| {
-            if MASKED.contains(&key) {
-                format!("{key}={}", Secret::new(value))
-            } else {
-                format!("{key}={value}")
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("&");
-    tracing::info!(
-        method = %method,
-        path = uri.path(),
-        query = %query,
-        status = response.status().as_u16(),
-        errcode = %errcode,
-        micros = started.elapsed().as_micros() as u64,
-        "wechat request"
-    );
-    response
-}
-
-/// What a WeChat answer said, for the request log.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Answered {
-    /// `errcode` in the body (0 included).
-    Errcode(i64),
-    /// A JSON body without `errcode`: a success.
-    Success,
-    /// A body that is not JSON (a `garbage` fault).
-    NotJson,
-    /// The connection was dropped (a `reset` fault).
-    Nothing,
-}
-
-impl Answered {
-    fn of(body: &[u8]) -> Self {
-        #[derive(serde::Deserialize)]
-        struct Envelope {
-            errcode: Option<i64>,
-        }
-        match serde_json::from_slice::<Envelope>(body) {
-            Ok(Envelope {
-                errcode: Some(errcode),
-            }) => Answered::Errcode(errcode),
-            Ok(Envelope { errcode: None }) => Answered::Success,
-            Err(_) => Answered::NotJson,
-        }
-    }
-}
-
-impl std::fmt::Display for Answered {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Answered::Errcode(errcode) => write!(f, "{errcode}"),
-            Answered::Success => f.write_str("none (success)"),
-            Answered::NotJson => f.write_str("none (not JSON)"),
-            Answered::Nothing => f.write_str("none (connection dropped)"),
-        }
-    }
-}
-
 /// Binds `addr` (use port 0 for an ephemeral port).
 pub async fn bind(addr: SocketAddr) -> Result<TcpListener, ServerError> {
     TcpListener::bind(addr)
@@ -176,12 +107,15 @@ pub async fn bind(addr: SocketAddr) -> Result<TcpListener, ServerError> {
 ///
 /// HTTP/1.1 only (WeChat's API is HTTP/1.1), served with hyper directly rather than through
 /// `axum::serve`, whose HTTP/2 detection costs CPU on every request of a keep-alive connection.
+/// Connections are watched for slow heads, idleness and their number (`crate::connection`).
 pub async fn serve<F>(listener: TcpListener, state: AppState, shutdown: F) -> std::io::Result<()>
 where
     F: Future<Output = ()> + Send + 'static,
 {
     let faults = state.faults.clone();
-    let router = app(state);
+    let loopback = listener.local_addr()?.ip().is_loopback();
+    let registry = Registry::new(&state.connections);
+    let router = app_on(state, loopback);
     let graceful = GracefulShutdown::new();
     tokio::pin!(shutdown);
     loop {
@@ -198,14 +132,32 @@ where
             },
             () = &mut shutdown => break,
         };
-        let service = TowerToHyperService::new(router.clone());
-        // No timer: hyper would then arm a header-read timeout on every request, a timer-wheel
-        // insert and removal each time, for no benefit to a local fake.
-        let connection = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
+        let Some(slot) = registry.admit() else {
+            tracing::warn!(
+                limit = registry.max(),
+                "connection refused: every connection is answering a request"
+            );
+            drop(stream);
+            continue;
+        };
+        let service = TrackedService {
+            inner: TowerToHyperService::new(router.clone()),
+            registry: registry.clone(),
+            watch: slot.watch.clone(),
+        };
+        let io = TokioIo::new(registry.watched(stream, slot.watch.clone()));
+        // No hyper timer: the connection's watchdog keeps the timeouts (see
+        // `crate::connection` for why not hyper's header-read timeout).
+        let connection = http1::Builder::new().serve_connection(io, service);
         let connection = graceful.watch(connection);
+        let registry = registry.clone();
         tokio::spawn(async move {
-            // A client that goes away mid-request is not the server's problem.
-            let _ = connection.await;
+            tokio::select! {
+                // A client that goes away mid-request is not the server's problem.
+                _ = connection => {}
+                () = registry.watchdog(&slot.watch) => {}
+            }
+            drop(slot);
         });
     }
     drop(listener);
@@ -269,6 +221,11 @@ impl MockWeChatBuilder {
         if self.seed.is_some() {
             config.seed = self.seed;
         }
+        // The journal of an in-process fake belongs to the test that started it.
+        config
+            .admin
+            .journal_secrets
+            .get_or_insert(SecretsView::Clear);
         config.validate()?;
         let clock = self.clock.unwrap_or_else(Clock::system);
         let state = AppState::new(&config, clock);

@@ -6,8 +6,10 @@ use std::ops::Deref;
 use std::sync::Arc;
 
 use crate::admin::cors::CorsPolicy;
+use crate::admin::guard::{AdminGuard, SecretsView};
 use crate::clock::Clock;
 use crate::config::Config;
+use crate::connection::ConnectionConfig;
 use crate::engine::Engine;
 use crate::fault::FaultStore;
 use crate::journal::Journal;
@@ -32,6 +34,10 @@ pub struct Shared {
     pub clock: Clock,
     /// Which browser origins may call the control API.
     pub cors: CorsPolicy,
+    /// Who may use the control API.
+    pub admin: AdminGuard,
+    /// Client-connection timeouts and limit (read by [`crate::server::serve`]).
+    pub connections: ConnectionConfig,
 }
 
 impl AppState {
@@ -39,11 +45,14 @@ impl AppState {
     pub fn new(config: &Config, clock: Clock) -> Self {
         Self::from_parts(Shared {
             engine: Arc::new(Engine::new(config, clock.clone())),
-            journal: Arc::new(Journal::new(config.journal_capacity())),
+            journal: Arc::new(Journal::with_limits(config.journal_limits())),
             faults: Arc::new(FaultStore::new()),
             wire: Arc::new(Wire::new(config.wire.clone(), clock.clone())),
             clock,
             cors: CorsPolicy::from_list(config.cors_origins.as_deref()),
+            // Masked unless the config says otherwise: see `AdminConfig::journal_secrets`.
+            admin: AdminGuard::new(&config.admin, SecretsView::Masked),
+            connections: config.connections.clone(),
         })
     }
 

@@ -8,6 +8,7 @@ pub mod clock;
 pub mod cors;
 pub mod encrypt;
 pub mod faults;
+pub mod guard;
 pub mod health;
 pub mod journal;
 pub mod login;

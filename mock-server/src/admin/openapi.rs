@@ -147,12 +147,14 @@ fn example_entry() -> Value {
         time: 1_700_000_000,
         method: "GET".into(),
         path: "/sns/jscode2session".into(),
-        query: json!({"appid": DEMO_APPID, "secret": "…", "js_code": "051v0m000ObAyK19vV1005SDWf0v0m0s", "grant_type": "authorization_code"})
+        query: json!({"appid": DEMO_APPID, "secret": "***", "js_code": "***", "grant_type": "authorization_code"})
             .as_object()
             .cloned()
             .unwrap_or_default(),
         body: String::new(),
+        body_size: 0,
         status: 200,
+        response_size: 71,
         response_body: r#"{"errcode":-1,"errmsg":"system error rid: 6553f100-1a2b3c4d-5e6f7a8b"}"#.into(),
         appid: Some(DEMO_APPID.into()),
         fault: Some("f-1".into()),
@@ -211,7 +213,9 @@ pub fn route_table() -> Vec<Route> {
             .param("path", "exact request path", json!("/sns/jscode2session"))
             .param("appid", "only requests concerning this app", json!(DEMO_APPID))
             .param("since", "only entries with an id greater than this", json!(0))
-            .answers(200, json!({"entries": [example_entry()], "last_id": 1})),
+            .param("limit", "at most this many entries (the oldest matching first); when more matched, more is true and next_since is the id to pass as since", json!(100))
+            .param("secrets", "credentials (appsecret, access tokens, session keys, login and phone codes) \"masked\" as *** (the default of wxmock serve) or in \"clear\", for local debugging", json!("masked"))
+            .answers(200, json!({"entries": [example_entry()], "last_id": 1, "more": false, "next_since": null})),
         route("DELETE", "/journal", "Forget the journal (or one app's entries). Ids keep counting up.")
             .param("appid", "only this app's entries", json!(DEMO_APPID))
             .answers(200, json!({"removed": 1})),

@@ -44,7 +44,7 @@ async fn reset_app(
     }
     let faults = state.faults.clear_app(&appid);
     let entries = state.journal.clear_app(&appid);
-    tracing::info!(appid = %appid, "control API: tenant reset");
+    tracing::info!(appid = %crate::log::Escaped(&appid), "control API: tenant reset");
     Ok(Json(json!({
         "reset": appid,
         "faults_removed": faults,

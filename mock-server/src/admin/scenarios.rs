@@ -90,6 +90,6 @@ async fn apply_scenario(
             json!({ "superseded_access_tokens": appid })
         }
     };
-    tracing::info!(scenario = %name, appid = %appid, "control API: scenario applied");
+    tracing::info!(scenario = %crate::log::Escaped(&name), appid = %crate::log::Escaped(&appid), "control API: scenario applied");
     Ok(Json(json!({ "scenario": name, "applied": applied })))
 }

@@ -8,12 +8,12 @@ mod token;
 mod wxa;
 
 use axum::extract::State;
-use axum::http::Uri;
+use axum::http::{header, HeaderValue, StatusCode, Uri};
 use axum::response::Response;
 use axum::routing::any;
 use axum::Router;
 
-use crate::errcode::{WxError, INVALID_URL};
+use crate::errcode::{WxError, INVALID_URL, REQUIRE_POST};
 use crate::state::AppState;
 use crate::wire::Family;
 
@@ -39,4 +39,18 @@ pub async fn unknown_path(State(state): State<AppState>, uri: Uri) -> Response {
     state
         .wire
         .error(Family::of_path(uri.path()), &WxError::new(INVALID_URL))
+}
+
+/// `CONNECT` (a proxy tunnel): WeChat's wrong-method envelope (43002) with HTTP 405 rather than
+/// 200, since a 2xx answer to CONNECT means "tunnel open" and would leave the client with a
+/// dead connection. `Connection: close`, as the client may send anything next.
+pub fn connect_refused(state: &AppState) -> Response {
+    let mut response = state
+        .wire
+        .error(Family::CgiBin, &WxError::new(REQUIRE_POST));
+    *response.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
+    let headers = response.headers_mut();
+    headers.insert(header::ALLOW, HeaderValue::from_static("GET, POST"));
+    headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
+    response
 }

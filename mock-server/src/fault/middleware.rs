@@ -77,7 +77,7 @@ async fn with_rules(state: AppState, request: Request, next: Next) -> Response {
             if let Some(Ticket(entry)) = request.extensions().get::<Ticket>() {
                 state.journal.mark_fault(*entry, &id);
             }
-            tracing::debug!(fault = %id, path = %path, "injecting fault");
+            tracing::debug!(fault = %id, path = %crate::log::Escaped(&path), "injecting fault");
             let mut response = action.perform(&state, request, next).await;
             response.extensions_mut().insert(Applied(id));
             response

@@ -11,6 +11,10 @@ use serde::{Deserialize, Serialize};
 /// `timeout` fault) or was dropped (a `reset` fault, or the client went away).
 pub const NO_ANSWER: u16 = 0;
 
+/// Ends a body the journal kept only the start of, followed by the size in all:
+/// `…[truncated: 1048576 bytes in all]`.
+pub const TRUNCATED_MARKER: &str = "…[truncated: ";
+
 /// A request the fake received and what it answered, as `GET /__admin/journal` shows it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct JournalEntry {
@@ -22,12 +26,19 @@ pub struct JournalEntry {
     pub path: String,
     /// The query string as an object; for a repeated key the first value wins.
     pub query: serde_json::Map<String, serde_json::Value>,
-    /// The raw request body (lossy UTF-8).
+    /// The request body (lossy UTF-8), its first `journal_body_limit` bytes: a longer body
+    /// ends with [`TRUNCATED_MARKER`] and the size received.
     pub body: String,
+    /// How many body bytes the request carried (more than `body` holds when truncated).
+    #[serde(default)]
+    pub body_size: usize,
     /// The HTTP status answered, or [`NO_ANSWER`] (0).
     pub status: u16,
-    /// The raw response body (lossy UTF-8).
+    /// The response body (lossy UTF-8), truncated like `body`.
     pub response_body: String,
+    /// How many body bytes the answer carried.
+    #[serde(default)]
+    pub response_size: usize,
     /// The tenant the request concerned (from `appid`, the access token, or the JSON body).
     pub appid: Option<String>,
     /// The fault rule that answered (`f-1`…), `magic-code`, or `null` for a normal answer.
@@ -87,14 +98,29 @@ pub(crate) struct Recorded {
     pub time: i64,
     pub method: Method,
     pub target: Target,
+    /// The kept start of the body (all of it when short enough).
     pub body: Bytes,
+    pub body_size: usize,
     pub status: u16,
     pub response_body: Bytes,
+    pub response_size: usize,
     pub appid: Option<String>,
     pub fault: Option<String>,
 }
 
 impl Recorded {
+    /// What the entry costs the journal's byte budget: the kept bodies and texts, plus the
+    /// entry itself and the ring slot.
+    pub fn cost(&self) -> usize {
+        std::mem::size_of::<Self>()
+            + 32
+            + self.body.len()
+            + self.response_body.len()
+            + self.target.0.len()
+            + self.appid.as_ref().map_or(0, String::len)
+            + self.fault.as_ref().map_or(0, String::len)
+    }
+
     pub fn to_entry(&self) -> JournalEntry {
         let mut query = serde_json::Map::new();
         if let Some(raw) = self.target.query() {
@@ -110,11 +136,35 @@ impl Recorded {
             method: self.method.to_string(),
             path: self.target.path().to_owned(),
             query,
-            body: String::from_utf8_lossy(&self.body).into_owned(),
+            body: text_of(&self.body, self.body_size),
+            body_size: self.body_size,
             status: self.status,
-            response_body: String::from_utf8_lossy(&self.response_body).into_owned(),
+            response_body: text_of(&self.response_body, self.response_size),
+            response_size: self.response_size,
             appid: self.appid.clone(),
             fault: self.fault.clone(),
         }
+    }
+}
+
+/// The kept start of a body, as text; cut at a character boundary and marked when it is not the
+/// whole body.
+fn text_of(kept: &Bytes, size: usize) -> String {
+    if kept.len() >= size {
+        return String::from_utf8_lossy(kept).into_owned();
+    }
+    let text = String::from_utf8_lossy(kept);
+    // A multi-byte character cut in two shows as a trailing U+FFFD: drop it.
+    let text = text.strip_suffix('\u{fffd}').unwrap_or(&text);
+    format!("{text}{TRUNCATED_MARKER}{size} bytes in all]")
+}
+
+/// The start of `bytes` that the journal keeps: shared when it is all of it and `share` allows,
+/// copied otherwise (so a kept prefix never pins a large buffer).
+pub(crate) fn keep(bytes: &Bytes, limit: usize, share: bool) -> Bytes {
+    if bytes.len() <= limit && share {
+        bytes.clone()
+    } else {
+        Bytes::copy_from_slice(&bytes[..bytes.len().min(limit)])
     }
 }

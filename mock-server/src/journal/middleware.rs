@@ -2,6 +2,7 @@
 
 use axum::body::{to_bytes, Body, Bytes, HttpBody};
 use axum::extract::{Request, State};
+use axum::http::Method;
 use axum::middleware::Next;
 use axum::response::Response;
 
@@ -43,14 +44,20 @@ pub async fn middleware(State(state): State<AppState>, request: Request, next: N
         time: state.clock.now(),
         method: parts.method.clone(),
         target: Target::of(&parts.uri),
-        // A copy, not a shared slice: hyper's body chunks can share its read buffer.
-        body: Bytes::copy_from_slice(&body),
+        // The journal copies what it keeps of it.
+        body: body.clone(),
         appid,
     });
     if state.faults.is_active() {
         parts.extensions.insert(Ticket(id));
     }
-    let response = next.run(Request::from_parts(parts, Body::from(body))).await;
+    let response = if parts.method == Method::CONNECT {
+        // Not a proxy: answered here, before any fault or handler, with a status hyper does not
+        // take as a tunnel being opened.
+        crate::api::connect_refused(&state)
+    } else {
+        next.run(Request::from_parts(parts, Body::from(body))).await
+    };
 
     let (parts, body) = response.into_parts();
     let applied = parts.extensions.get::<Applied>().map(|a| a.0.clone());

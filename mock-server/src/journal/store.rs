@@ -7,10 +7,46 @@ use axum::body::Bytes;
 use axum::http::Method;
 use serde::{Deserialize, Serialize};
 
-use super::entry::{JournalEntry, Recorded, Target, NO_ANSWER};
+use super::entry::{keep, JournalEntry, Recorded, Target, NO_ANSWER};
 
 /// How many entries a journal keeps unless configured otherwise.
 pub const DEFAULT_CAPACITY: usize = 10_000;
+
+/// How many bytes of each request and response body an entry keeps unless configured otherwise
+/// (WeChat's bodies are a few hundred bytes; this only bounds abuse).
+pub const DEFAULT_BODY_LIMIT: usize = 8 * 1024;
+
+/// How many bytes the whole journal may hold unless configured otherwise.
+pub const DEFAULT_MAX_BYTES: usize = 8 * 1024 * 1024;
+
+/// The journal's bounds: the oldest entries are dropped once either count or bytes run out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct JournalLimits {
+    /// Most entries kept (at least one).
+    pub capacity: usize,
+    /// Bytes of each body kept; the rest is dropped and the entry marked truncated.
+    pub body_limit: usize,
+    /// Bytes all kept entries may cost together (bodies, texts and bookkeeping).
+    pub max_bytes: usize,
+}
+
+impl Default for JournalLimits {
+    fn default() -> Self {
+        Self {
+            capacity: DEFAULT_CAPACITY,
+            body_limit: DEFAULT_BODY_LIMIT,
+            max_bytes: DEFAULT_MAX_BYTES,
+        }
+    }
+}
+
+/// One page of entries, oldest first, and whether more matched past it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Page {
+    pub entries: Vec<JournalEntry>,
+    /// More entries matched than `limit` allowed: read on with `since` = the last id here.
+    pub more: bool,
+}
 
 /// Which entries to read (all the given conditions must hold). Also the query string of
 /// `GET /__admin/journal`.
@@ -27,6 +63,9 @@ pub struct JournalFilter {
     /// many requests share one second and the fake's clock can stand still.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub since: Option<u64>,
+    /// At most this many entries (the oldest matching ones first).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<usize>,
 }
 
 impl JournalFilter {
@@ -64,17 +103,19 @@ pub(crate) struct Arrival {
     pub time: i64,
     pub method: Method,
     pub target: Target,
+    /// The whole body as received; the journal keeps a copy of its start.
     pub body: Bytes,
     pub appid: Option<String>,
 }
 
-/// Every request the fake received, oldest dropped first once `capacity` is reached.
+/// Every request the fake received, oldest dropped first once the entry count or the byte
+/// budget ([`JournalLimits`]) is reached.
 ///
 /// A request is recorded when it arrives (so a connection held by a `timeout` fault is already
 /// visible) and completed with its answer when that is known.
 #[derive(Debug)]
 pub struct Journal {
-    capacity: usize,
+    limits: JournalLimits,
     // A std Mutex, not tokio's: it is held only to push, update or copy entries, never across an
     // `.await`, and an uncontended std lock is far cheaper on the per-request path.
     ring: Mutex<Ring>,
@@ -86,6 +127,8 @@ struct Ring {
     next_id: u64,
     /// Sorted by id (pushed in order; removals keep the order).
     entries: VecDeque<Recorded>,
+    /// The sum of the kept entries' [`Recorded::cost`].
+    bytes: usize,
 }
 
 impl Ring {
@@ -101,25 +144,64 @@ impl Ring {
         };
         self.entries.get_mut(index)
     }
+
+    /// Drops the oldest entries until both bounds hold again (the newest entry always stays);
+    /// returns them so they are freed after the lock is released.
+    fn evict(&mut self, limits: &JournalLimits) -> Vec<Recorded> {
+        let mut evicted = Vec::new();
+        while self.entries.len() > 1
+            && (self.entries.len() > limits.capacity || self.bytes > limits.max_bytes)
+        {
+            if let Some(old) = self.entries.pop_front() {
+                self.bytes -= old.cost();
+                evicted.push(old);
+            }
+        }
+        evicted
+    }
 }
 
 impl Journal {
-    /// A journal keeping at most `capacity` entries (at least one).
+    /// A journal keeping at most `capacity` entries (at least one), with the default body and
+    /// byte limits.
     pub fn new(capacity: usize) -> Self {
-        let capacity = capacity.max(1);
-        Self {
+        Self::with_limits(JournalLimits {
             capacity,
+            ..JournalLimits::default()
+        })
+    }
+
+    /// A journal with these bounds (a capacity of at least one).
+    pub fn with_limits(limits: JournalLimits) -> Self {
+        let limits = JournalLimits {
+            capacity: limits.capacity.max(1),
+            ..limits
+        };
+        Self {
+            limits,
             ring: Mutex::new(Ring {
                 next_id: 1,
                 // Pre-size modestly: a fake that sees few requests should not hold 10 000 slots.
-                entries: VecDeque::with_capacity(capacity.min(1024)),
+                entries: VecDeque::with_capacity(limits.capacity.min(1024)),
+                bytes: 0,
             }),
         }
     }
 
     /// The most entries this journal keeps.
     pub fn capacity(&self) -> usize {
-        self.capacity
+        self.limits.capacity
+    }
+
+    /// The journal's bounds.
+    pub fn limits(&self) -> JournalLimits {
+        self.limits
+    }
+
+    /// What the kept entries cost together, in bytes (at most `limits().max_bytes`, unless one
+    /// entry alone costs more).
+    pub fn bytes(&self) -> usize {
+        self.lock().bytes
     }
 
     fn lock(&self) -> MutexGuard<'_, Ring> {
@@ -132,25 +214,30 @@ impl Journal {
 
     /// Records an arriving request; returns its id for [`Journal::complete`].
     pub(crate) fn arrive(&self, arrival: Arrival) -> u64 {
-        let mut ring = self.lock();
-        let id = ring.next_id;
-        ring.next_id += 1;
-        let evicted = if ring.entries.len() >= self.capacity {
-            ring.entries.pop_front()
-        } else {
-            None
-        };
-        ring.entries.push_back(Recorded {
-            id,
+        // A copy, not a shared slice, made before locking: hyper's body chunks can share its
+        // read buffer, and a kept slice would pin all of it.
+        let body = keep(&arrival.body, self.limits.body_limit, false);
+        let mut recorded = Recorded {
+            id: 0,
             time: arrival.time,
             method: arrival.method,
             target: arrival.target,
-            body: arrival.body,
+            body_size: arrival.body.len(),
+            body,
             status: NO_ANSWER,
             response_body: Bytes::new(),
+            response_size: 0,
             appid: arrival.appid,
             fault: None,
-        });
+        };
+        let cost = recorded.cost();
+        let mut ring = self.lock();
+        let id = ring.next_id;
+        ring.next_id += 1;
+        recorded.id = id;
+        ring.entries.push_back(recorded);
+        ring.bytes += cost;
+        let evicted = ring.evict(&self.limits);
         drop(ring);
         // Freeing the evicted entry's memory (cold by now) needs no lock.
         drop(evicted);
@@ -165,35 +252,61 @@ impl Journal {
         response_body: Bytes,
         fault: Option<String>,
     ) {
+        // Answers are the fake's own bytes, so a short one is shared rather than copied.
+        let kept = keep(&response_body, self.limits.body_limit, true);
         let mut ring = self.lock();
-        if let Some(entry) = ring.find_mut(id) {
-            entry.status = status;
-            entry.response_body = response_body;
-            entry.fault = fault;
-        }
+        let Some(entry) = ring.find_mut(id) else {
+            return;
+        };
+        let before = entry.cost();
+        entry.status = status;
+        entry.response_size = response_body.len();
+        entry.response_body = kept;
+        entry.fault = fault;
+        let after = entry.cost();
+        ring.bytes = ring.bytes + after - before;
+        let evicted = ring.evict(&self.limits);
+        drop(ring);
+        drop(evicted);
     }
 
     /// Marks which fault answered a request that is still in flight (e.g. a held connection).
     pub(crate) fn mark_fault(&self, id: u64, fault: &str) {
         let mut ring = self.lock();
         if let Some(entry) = ring.find_mut(id) {
+            let before = entry.cost();
             entry.fault = Some(fault.to_owned());
+            let after = entry.cost();
+            ring.bytes = ring.bytes + after - before;
         }
     }
 
-    /// The entries matching `filter`, oldest first.
+    /// The entries matching `filter`, oldest first (at most `filter.limit` of them).
     pub fn entries(&self, filter: &JournalFilter) -> Vec<JournalEntry> {
-        // Copy the matching raw entries out under the lock, and build the readable form (query
-        // parsing, UTF-8 conversion) after releasing it so readers never slow the request path.
-        let raw: Vec<Recorded> = {
+        self.page(filter).entries
+    }
+
+    /// The entries matching `filter`, oldest first, at most `filter.limit` of them, and whether
+    /// more matched.
+    pub fn page(&self, filter: &JournalFilter) -> Page {
+        let limit = filter.limit.unwrap_or(usize::MAX);
+        // Copy the matching raw entries out under the lock (cheap: the bodies are shared
+        // `Bytes`), and build the readable form (query parsing, UTF-8 conversion) after
+        // releasing it so readers never slow the request path.
+        let (raw, more): (Vec<Recorded>, bool) = {
             let ring = self.lock();
-            ring.entries
-                .iter()
-                .filter(|e| filter.matches(e))
-                .cloned()
-                .collect()
+            // Entries are sorted by id: skip straight past `since`.
+            let start = filter
+                .since
+                .map_or(0, |since| ring.entries.partition_point(|e| e.id <= since));
+            let mut matching = ring.entries.range(start..).filter(|e| filter.matches(e));
+            let raw = matching.by_ref().take(limit).cloned().collect();
+            (raw, matching.next().is_some())
         };
-        raw.iter().map(Recorded::to_entry).collect()
+        Page {
+            entries: raw.iter().map(Recorded::to_entry).collect(),
+            more,
+        }
     }
 
     /// Every entry, oldest first.
@@ -243,17 +356,30 @@ impl Journal {
         self.lock().next_id - 1
     }
 
-    /// Forgets every entry. Ids keep increasing.
+    /// Forgets every entry and gives their memory back. Ids keep increasing.
     pub fn clear(&self) {
-        self.lock().entries.clear();
+        let old = {
+            let mut ring = self.lock();
+            ring.bytes = 0;
+            std::mem::take(&mut ring.entries)
+        };
+        drop(old);
+        crate::memory::give_back();
     }
 
     /// Forgets the entries of one tenant; returns how many were removed.
     pub fn clear_app(&self, appid: &str) -> usize {
-        let mut ring = self.lock();
-        let before = ring.entries.len();
-        ring.entries.retain(|e| e.appid.as_deref() != Some(appid));
-        before - ring.entries.len()
+        let removed = {
+            let mut ring = self.lock();
+            let before = ring.entries.len();
+            ring.entries.retain(|e| e.appid.as_deref() != Some(appid));
+            let keep = ring.entries.len().max(1024).min(self.limits.capacity);
+            ring.entries.shrink_to(keep);
+            ring.bytes = ring.entries.iter().map(Recorded::cost).sum();
+            before - ring.entries.len()
+        };
+        crate::memory::give_back();
+        removed
     }
 }
 
@@ -310,6 +436,7 @@ mod tests {
             path: Some("/a".into()),
             appid: Some("wx1".into()),
             since: Some(1),
+            limit: None,
         };
         let ids: Vec<u64> = journal.entries(&filter).iter().map(|e| e.id).collect();
         assert_eq!(ids, vec![4]);
