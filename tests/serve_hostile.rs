@@ -176,7 +176,7 @@ fn the_banner_says_in_one_line_who_may_use_the_control_api() {
         .spawn()
         .unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let banner: Vec<String> = (0..3).map_while(|_| lines.next()?.ok()).collect();
+    let banner: Vec<String> = (0..6).map_while(|_| lines.next()?.ok()).collect();
     let _ = child.kill();
     let _ = child.wait();
     let access: Vec<&String> = banner
