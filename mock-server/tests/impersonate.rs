@@ -334,6 +334,52 @@ async fn the_hosts_file_listener_answers_as_the_api_over_tls() {
     assert!(!out.status.success(), "example.com was accepted");
 }
 
+/// An ES module importing `get` by name, and https.request with its own keep-alive agent.
+const NODE_ESM_CLIENT: &str = r#"
+import { get, request, Agent } from 'node:https';
+const [getUrl, requestUrl] = process.argv.slice(1);
+const read = (res, resolve) => { let t = ''; res.on('data', (c) => (t += c)); res.on('end', () => resolve(res.statusCode + ' ' + t)); };
+const viaGet = await new Promise((resolve, reject) => get(getUrl, (res) => read(res, resolve)).on('error', reject));
+console.log('esm get: ' + viaGet);
+const viaRequest = await new Promise((resolve, reject) => {
+  const req = request(requestUrl, { method: 'GET', agent: new Agent({ keepAlive: true }), rejectUnauthorized: true }, (res) => read(res, resolve));
+  req.on('error', reject);
+  req.end();
+});
+console.log('agent request: ' + viaRequest);
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_preload_covers_esm_named_imports_and_requests_with_their_own_https_agent() {
+    if !have("node") {
+        return;
+    }
+    let s = setup().await;
+    let preload = proxy::write_preload(&s.dir).expect("preload");
+    let mut cmd = s.command("node");
+    cmd.args([
+        "--input-type=module",
+        "-e",
+        NODE_ESM_CLIENT,
+        &s.exchange("https", ALICE_OPENID),
+        &s.exchange("https", BOB_OPENID),
+    ])
+    .env("NODE_OPTIONS", format!("--require {}", preload.display()))
+    .env("WXMOCK_WECHAT_URL", s.mock.base_url());
+    let out = run(cmd).await;
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
+    assert!(
+        stdout.contains("esm get: 200 {") && stdout.contains(ALICE_OPENID),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("agent request: 200 {") && stdout.contains(BOB_OPENID),
+        "{stdout}"
+    );
+    assert_eq!(s.exchanges_seen(), 2);
+}
+
 fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     let path = dir.join(name);
     std::fs::write(&path, text).expect("write");
