@@ -2,6 +2,7 @@
 //! process group (so the whole tree can be stopped), keep its output for the report, and poll its
 //! readiness URL.
 
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -28,28 +29,13 @@ impl BackendProcess {
         cwd: Option<&std::path::Path>,
         env: &[(String, String)],
     ) -> Result<Self, HarnessError> {
-        let (program, args, shown) = match spec {
-            CommandSpec::Argv(argv) => (argv[0].clone(), argv[1..].to_vec(), argv.join(" ")),
-            CommandSpec::Shell(s) => (
-                "sh".to_string(),
-                vec!["-c".to_string(), s.clone()],
-                s.clone(),
-            ),
-        };
-        let mut cmd = tokio::process::Command::new(&program);
-        cmd.args(&args)
-            .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-            .stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::piped())
+        let mut cmd = command(spec, cwd, env)?;
+        cmd.stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
             .kill_on_drop(true);
-        #[cfg(unix)]
-        cmd.process_group(0);
-        if let Some(dir) = cwd {
-            cmd.current_dir(dir);
-        }
+        let shown = shown(spec);
         let mut child = cmd.spawn().map_err(|source| HarnessError::BackendSpawn {
-            command: shown.clone(),
+            command: spawn_context(spec, cwd),
             source,
         })?;
         let output = Arc::new(Mutex::new(Vec::new()));
@@ -104,6 +90,133 @@ impl Drop for BackendProcess {
             signal_group(pid, "KILL");
         }
     }
+}
+
+/// The command for a spec (argv, or a shell string run with `sh -c`), in its own process group,
+/// with the working directory checked first so an error names the directory it tried.
+fn command(
+    spec: &CommandSpec,
+    cwd: Option<&Path>,
+    env: &[(String, String)],
+) -> Result<tokio::process::Command, HarnessError> {
+    if let Some(dir) = cwd {
+        if !dir.is_dir() {
+            return Err(HarnessError::BackendStart(format!(
+                "the working directory {} does not exist (backend.cwd, relative to the profile's directory)",
+                dir.display()
+            )));
+        }
+    }
+    let (program, args) = match spec {
+        CommandSpec::Argv(argv) => (argv[0].clone(), argv[1..].to_vec()),
+        CommandSpec::Shell(s) => ("sh".to_string(), vec!["-c".to_string(), s.clone()]),
+    };
+    // A relative program that names a file runs from the working directory, whatever the
+    // platform's rule for relative programs with a changed directory.
+    let program = match cwd {
+        Some(dir) if program.contains('/') && Path::new(&program).is_relative() => {
+            let path = dir.join(&program);
+            if !path.exists() {
+                return Err(HarnessError::BackendStart(format!(
+                    "the program {} does not exist (`{program}` in the working directory)",
+                    path.display()
+                )));
+            }
+            path.display().to_string()
+        }
+        _ => program,
+    };
+    let mut cmd = tokio::process::Command::new(&program);
+    cmd.args(&args)
+        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .stdin(std::process::Stdio::null());
+    #[cfg(unix)]
+    cmd.process_group(0);
+    if let Some(dir) = cwd {
+        cmd.current_dir(dir);
+    }
+    Ok(cmd)
+}
+
+fn shown(spec: &CommandSpec) -> String {
+    match spec {
+        CommandSpec::Argv(argv) => argv.join(" "),
+        CommandSpec::Shell(s) => s.clone(),
+    }
+}
+
+fn spawn_context(spec: &CommandSpec, cwd: Option<&Path>) -> String {
+    match cwd {
+        Some(dir) => format!("{}` in `{}", shown(spec), dir.display()),
+        None => shown(spec),
+    }
+}
+
+/// Runs a setup command to completion within `timeout`; a non-zero exit is an error carrying
+/// the end of its output.
+pub async fn run_setup(
+    spec: &CommandSpec,
+    cwd: Option<&Path>,
+    env: &[(String, String)],
+    timeout: Duration,
+) -> Result<(), HarnessError> {
+    let mut cmd = command(spec, cwd, env)?;
+    cmd.stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true);
+    let child = cmd.spawn().map_err(|source| HarnessError::BackendSpawn {
+        command: spawn_context(spec, cwd),
+        source,
+    })?;
+    let out = match tokio::time::timeout(timeout, child.wait_with_output()).await {
+        Ok(Ok(out)) => out,
+        Ok(Err(e)) => {
+            return Err(HarnessError::BackendStart(format!(
+                "setup command `{}` failed: {e}",
+                shown(spec)
+            )))
+        }
+        Err(_) => {
+            return Err(HarnessError::BackendStart(format!(
+                "setup command `{}` did not finish within {} s (backend.setup_timeout_secs)",
+                shown(spec),
+                timeout.as_secs()
+            )))
+        }
+    };
+    if out.status.success() {
+        return Ok(());
+    }
+    let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
+    text.push_str(&String::from_utf8_lossy(&out.stderr));
+    Err(HarnessError::BackendStart(format!(
+        "setup command `{}` exited with {}; its last output: {}",
+        shown(spec),
+        exit_text(out.status),
+        last_lines(&text, 8)
+    )))
+}
+
+/// "status 1", or the signal that ended the process.
+pub fn exit_text(status: std::process::ExitStatus) -> String {
+    if let Some(code) = status.code() {
+        return format!("status {code}");
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        if let Some(sig) = status.signal() {
+            return format!("signal {sig}");
+        }
+    }
+    status.to_string()
+}
+
+/// The last `n` non-empty lines of `text`, joined with " | ".
+pub fn last_lines(text: &str, n: usize) -> String {
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    let from = lines.len().saturating_sub(n);
+    lines[from..].join(" | ")
 }
 
 /// Sends a signal to a process group with `kill(1)` (no libc dependency for one call).

@@ -96,6 +96,12 @@ pub enum CaseError {
     Backend(String),
     #[error("the fake's control API failed on {what}: {message}")]
     Control { what: String, message: String },
+    /// A valid login gave no credential, so the case cannot be judged.
+    #[error("{0}")]
+    NoLogin(String),
+    /// A fresh valid credential was refused by the protected endpoint.
+    #[error("{0}")]
+    TokenRefused(String),
     #[error("{0}")]
     Other(String),
 }

@@ -128,7 +128,7 @@ fn distinct_users(ctx: &mut Ctx) -> CaseFuture<'_> {
 async fn identity(ctx: &mut Ctx, token: &Credential) -> Result<Option<String>, CaseError> {
     let r = ctx.protected(Some(token)).await?;
     if !ctx.is_accepted(&r) {
-        return Err(CaseError::Other(format!(
+        return Err(CaseError::TokenRefused(format!(
             "the protected call with a fresh valid token was refused (HTTP {}), so identities cannot be compared",
             r.status
         )));
@@ -205,7 +205,7 @@ fn code_reused(ctx: &mut Ctx) -> CaseFuture<'_> {
         let code = ctx.login_code(&user.openid).await?;
         let first = ctx.login(Some(&code)).await?;
         if !first.succeeded(ctx) {
-            return Err(CaseError::Other(format!(
+            return Err(CaseError::NoLogin(format!(
                 "the first use of a fresh code gave no token ({})",
                 answer(&first)
             )));

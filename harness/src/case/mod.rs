@@ -172,10 +172,21 @@ pub fn catalogue() -> Vec<Case> {
     // `login.no-secret-leak` judges every client-visible answer of the run, so it runs after the
     // token, data and access-token families have produced theirs (a session_key leaked only by a
     // user-info answer must be caught too), and before robust.* which must come last.
+    //
+    // `token.accepted` runs right after `login.happy`: the two are the root causes every case
+    // needing a working login is blocked by, so both are known before those cases run.
     let (run_level, mut all): (Vec<Case>, Vec<Case>) = login::cases()
         .into_iter()
         .partition(|case| case.id == "login.no-secret-leak");
-    all.extend(token::cases());
+    let (accepted, tokens): (Vec<Case>, Vec<Case>) = token::cases()
+        .into_iter()
+        .partition(|case| case.id == "token.accepted");
+    let after_happy = all
+        .iter()
+        .position(|c| c.id == "login.happy")
+        .map_or(0, |i| i + 1);
+    all.splice(after_happy..after_happy, accepted);
+    all.extend(tokens);
     all.extend(crypto::cases());
     all.extend(access_token::cases());
     all.extend(run_level);

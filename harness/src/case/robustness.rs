@@ -68,6 +68,14 @@ fn no_stack_trace(ctx: &mut Ctx) -> CaseFuture<'_> {
 
 fn survives(ctx: &mut Ctx) -> CaseFuture<'_> {
     Box::pin(async move {
+        // A backend that died during the run (and was started again by the harness) did not
+        // survive, whatever it does now.
+        if let Some(exit) = ctx.backend_exits().first() {
+            return Ok(Outcome::failed(format!(
+                "{exit} ({} exit(s) in the run; the harness started it again each time)",
+                ctx.backend_exits().len()
+            )));
+        }
         for fault in [
             json!({"fault": "reset"}),
             json!({"fault": "garbage"}),

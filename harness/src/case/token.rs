@@ -192,7 +192,7 @@ fn tampered(ctx: &mut Ctx) -> CaseFuture<'_> {
         };
         let baseline = ctx.protected(Some(&session.credential)).await?;
         if !ctx.is_accepted(&baseline) {
-            return Ok(Outcome::errored(format!(
+            return Err(CaseError::TokenRefused(format!(
                 "the untouched token is not accepted ({}), so tampering cannot be judged",
                 describe(&baseline)
             )));
@@ -543,7 +543,7 @@ async fn wait_out(
     }
     let fresh = ctx.protected(Some(&session.credential)).await?;
     if !ctx.is_accepted(&fresh) {
-        return Ok(Outcome::errored(format!(
+        return Err(CaseError::TokenRefused(format!(
             "the fresh token is not accepted ({}), so expiry cannot be judged",
             describe(&fresh)
         )));

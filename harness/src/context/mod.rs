@@ -76,6 +76,9 @@ pub struct Ctx {
     pub(crate) code_owners: HashMap<String, String>,
     /// A user whose data goes with codes of no known user (invalid-code requests).
     pub(crate) decoy: Option<String>,
+    /// Every exit of the started backend so far in the run ("the backend exited (status N)
+    /// during <case>"), set by the runner before each case.
+    pub(crate) backend_exits: Vec<String>,
     /// The backend's clock (fixed unless the profile or the launcher can move it).
     pub clock: crate::clock::BackendClock,
 }
@@ -109,6 +112,7 @@ impl Ctx {
             crack_budget: Duration::ZERO,
             code_owners: HashMap::new(),
             decoy: None,
+            backend_exits: vec![],
             clock: crate::clock::BackendClock::fixed(),
         }
     }
@@ -119,6 +123,11 @@ impl Ctx {
         self.exchanges.clear();
         self.journal_mark = journal_mark;
         self.rng = StdRng::seed_from_u64(self.seed ^ fnv1a(case_id));
+    }
+
+    /// Every exit of the started backend seen so far in the run.
+    pub fn backend_exits(&self) -> &[String] {
+        &self.backend_exits
     }
 
     /// The id of the running case.

@@ -184,7 +184,7 @@ impl Ctx {
                 user,
                 login,
             }),
-            _ => Err(CaseError::Other(format!(
+            _ => Err(CaseError::NoLogin(format!(
                 "a valid login gave no token (HTTP {}: {}), so this case cannot be judged",
                 login.response.status,
                 crate::exchange::truncate(&login.response.body, 200)

@@ -1,7 +1,11 @@
 //! Loading a profile: read, parse, resolve its paths, check and compile it.
 //!
-//! A relative `backend.cwd` is resolved against the directory of the profile file, never against
-//! wherever wxmock was started.
+//! The path rule (one for every path): relative paths in a profile file resolve against the
+//! directory of that file, never against wherever wxmock was started. `backend.cwd` resolves
+//! against it (and defaults to it); the backend and its setup commands run in that working
+//! directory, so a relative program that names a file (`./server.sh`), relative script
+//! arguments (`server.js`) and relative paths in env values all resolve there too. A profile
+//! given as text (no file) resolves against the current directory.
 
 use std::path::Path;
 
@@ -20,12 +24,12 @@ impl Profile {
         if profile.name.is_none() {
             profile.name = path.file_stem().map(|s| s.to_string_lossy().into_owned());
         }
-        // A relative cwd is relative to the profile, not to wherever wxmock was started.
-        if let (Some(cwd), Some(dir)) = (&profile.backend.cwd, path.parent()) {
-            if cwd.is_relative() {
-                profile.backend.cwd = Some(dir.join(cwd));
-            }
-        }
+        // Relative paths are relative to the profile, not to wherever wxmock was started.
+        let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
+        profile.backend.base_dir = Some(match dir {
+            Some(d) => d.to_path_buf(),
+            None => std::path::PathBuf::from("."),
+        });
         Ok(profile)
     }
 

@@ -3,7 +3,7 @@
 //! harness knows about the backend's JWTs, and time limits.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -20,7 +20,8 @@ pub struct BackendSection {
     /// argv (`["node", "app.js"]`) or a shell string (`"npm start"`, run with `sh -c`).
     #[serde(default)]
     pub command: Option<CommandSpec>,
-    /// Working directory of the command (relative paths are relative to the profile file).
+    /// Working directory of the command and the setup commands (relative: to the profile file's
+    /// directory, which is also the default).
     #[serde(default)]
     pub cwd: Option<PathBuf>,
     /// Environment of the command; values are templated.
@@ -47,6 +48,17 @@ pub struct BackendSection {
     /// fails with a real monotonic and a faked wall clock), `real` or `faked`.
     #[serde(default)]
     pub faketime_monotonic: MonotonicMode,
+    /// Commands run to completion, in order, before the backend starts (migrate or seed a
+    /// database), with the backend's working directory and templated environment.
+    #[serde(default)]
+    pub setup: Vec<CommandSpec>,
+    /// How long each setup command may take (default 120 s).
+    #[serde(default = "default_setup_timeout")]
+    pub setup_timeout_secs: u64,
+    /// The directory relative paths resolve against: the profile file's directory (set when a
+    /// profile is read from a file; None for a profile given as text: the current directory).
+    #[serde(skip)]
+    pub base_dir: Option<PathBuf>,
 }
 
 /// How the backend's clock runs.
@@ -203,6 +215,9 @@ impl Default for LimitsSection {
 fn default_ready_timeout() -> u64 {
     30
 }
+fn default_setup_timeout() -> u64 {
+    120
+}
 fn default_listen() -> String {
     "127.0.0.1:0".into()
 }
@@ -220,4 +235,28 @@ fn default_upstream_timeout() -> u64 {
 }
 fn default_request_timeout() -> u64 {
     15
+}
+
+impl BackendSection {
+    /// The working directory of the backend and its setup commands: `cwd` resolved against the
+    /// profile's directory, or that directory itself (the current directory for a profile given
+    /// as text).
+    pub fn working_dir(&self) -> Option<PathBuf> {
+        match (&self.cwd, &self.base_dir) {
+            (Some(c), _) if c.is_absolute() => Some(c.clone()),
+            (Some(c), Some(base)) => Some(base.join(c)),
+            (Some(c), None) => Some(c.clone()),
+            (None, base) => base.clone(),
+        }
+    }
+
+    /// Where a relative program that names a file (`./server.sh`, `bin/start`) is looked for:
+    /// the working directory. A bare name (`node`) is looked up on PATH.
+    pub fn resolve_program(&self, program: &str) -> PathBuf {
+        let p = Path::new(program);
+        match self.working_dir() {
+            Some(dir) if p.is_relative() && program.contains('/') => dir.join(p),
+            _ => p.to_path_buf(),
+        }
+    }
 }

@@ -55,6 +55,29 @@ impl Profile {
             }
             None => {}
         }
+        for (i, spec) in b.setup.iter().enumerate() {
+            let field = format!("backend.setup[{i}]");
+            match spec {
+                CommandSpec::Argv(argv) if argv.is_empty() => {
+                    return Err(err(&field, "must not be empty".into()))
+                }
+                CommandSpec::Shell(s) if s.trim().is_empty() => {
+                    return Err(err(&field, "must not be empty".into()))
+                }
+                CommandSpec::Argv(argv) => {
+                    for a in argv {
+                        check_template(&field, a, Scope::Run, origin)?;
+                    }
+                }
+                CommandSpec::Shell(s) => check_template(&field, s, Scope::Run, origin)?,
+            }
+        }
+        if b.setup_timeout_secs == 0 {
+            return Err(err(
+                "backend.setup_timeout_secs",
+                "must be at least 1".into(),
+            ));
+        }
         for (k, v) in &b.env {
             check_template(&format!("backend.env.{k}"), v, Scope::Run, origin)?;
         }

@@ -1,0 +1,13 @@
+//! The runner: starts the fake, starts (or waits for) the backend, runs the selected cases one
+//! after another, attaches evidence to failures, and emits events to reporters. It decides
+//! nothing about formatting and nothing about exit codes. Split by noun: the run itself (`run`),
+//! starting the backend with its setup commands (`start`), watching it and keeping one failure
+//! from cascading (`watch`), and redaction of secrets (`redact`).
+
+mod redact;
+mod run;
+mod start;
+mod watch;
+
+pub use redact::redact_text;
+pub use run::{run, BoxFuture, FakeInfo, LaunchedBackend, Launcher, RunOptions};

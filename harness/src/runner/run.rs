@@ -1,0 +1,302 @@
+//! One run: the fake, the backend, the selected cases one after another with their evidence,
+//! and the events reporters consume.
+
+use std::any::Any;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Instant;
+
+use rand::{Rng, SeedableRng};
+
+use super::redact::{known_secrets, redact_outcome, redact_text};
+use super::start::{prepare, ready_url};
+use super::watch::{Blocker, Watch};
+use crate::backend::wait_ready;
+use crate::case::{catalogue, Case, Outcome};
+use crate::clock::{BackendClock, ClockHook};
+use crate::context::Ctx;
+use crate::error::HarnessError;
+use crate::exchange::Evidence;
+use crate::fake::Fake;
+use crate::profile::{Profile, Vars};
+use crate::report::{CaseReport, Event, Reporter, RunReport, Summary};
+use crate::selection::{select, ExpectedFailures};
+
+/// How many journal entries a failure's evidence carries at most (the newest are kept).
+const JOURNAL_EVIDENCE_LIMIT: usize = 12;
+
+/// What to run and how.
+#[derive(Clone, Debug, Default)]
+pub struct RunOptions {
+    /// The run's seed (default: a random one, printed).
+    pub seed: Option<u64>,
+    /// Case ids or globs to run (empty: all).
+    pub only: Vec<String>,
+    /// Case ids or globs not to run.
+    pub skip: Vec<String>,
+    pub expected_failures: ExpectedFailures,
+    /// Run these cases instead of the catalogue (tests of single cases).
+    pub cases: Option<Vec<Case>>,
+    /// Seconds `token.weak-secret` may spend brute-forcing short HMAC keys (0: dictionary only).
+    pub crack_secs: u64,
+}
+
+/// Where the fake listens and which app the backend must use (handed to a launcher).
+#[derive(Clone, Debug)]
+pub struct FakeInfo {
+    pub base_url: String,
+    pub appid: String,
+    pub secret: String,
+}
+
+/// A backend started by a launcher: its URL and whatever keeps it alive (dropped at the end).
+pub struct LaunchedBackend {
+    pub base_url: String,
+    /// The JWT signing secret the launched backend really uses (overrides `[jwt] secret`).
+    pub jwt_secret: Option<String>,
+    /// Moves the launched backend's clock (its offset from real time), for time-travel cases.
+    pub clock: Option<ClockHook>,
+    pub guard: Box<dyn Any + Send>,
+}
+
+pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+
+/// Starts a backend in-process once the fake is up (`wxmock demo`, the catalogue tests).
+pub type Launcher =
+    Box<dyn FnOnce(FakeInfo) -> BoxFuture<Result<LaunchedBackend, HarnessError>> + Send>;
+
+/// Runs the catalogue against the backend the profile describes (or the launcher starts).
+pub async fn run(
+    mut profile: Profile,
+    options: RunOptions,
+    launcher: Option<Launcher>,
+    reporters: &mut [&mut dyn Reporter],
+) -> Result<RunReport, HarnessError> {
+    let started = Instant::now();
+    // Sections changed in code after loading (tests, `wxmock demo`) are compiled again here.
+    let origin = profile.name.clone().unwrap_or_else(|| "profile".into());
+    profile.recompile(&origin)?;
+    let all = options.cases.clone().unwrap_or_else(catalogue);
+    let mut warnings: Vec<String> = options
+        .expected_failures
+        .unknown(&all)
+        .into_iter()
+        .map(|id| format!("expected-failures entry `{id}` matches no case"))
+        .collect();
+    let cases = select(all, &options.only, &options.skip)?;
+    let seed = options.seed.unwrap_or_else(|| rand::thread_rng().gen());
+    let mut ids = rand::rngs::StdRng::seed_from_u64(seed);
+
+    // The fake: in-process, on the profile's address (an ephemeral port by default).
+    let listen: SocketAddr =
+        profile
+            .fake
+            .listen
+            .parse()
+            .map_err(|_| HarnessError::ProfileInvalid {
+                origin: "profile".into(),
+                field: "fake.listen".into(),
+                message: "is not an address".into(),
+            })?;
+    // The fake draws openids, codes and keys from the run's seed too, so `--seed` replays a run.
+    let wechat = wxmock_server::MockWeChat::builder()
+        .seed(seed)
+        .listen(listen)
+        .try_start()
+        .await
+        .map_err(|e| HarnessError::FakeStart {
+            listen: listen.to_string(),
+            message: e.to_string(),
+        })?;
+    let (appid, secret) = match (&profile.fake.appid, &profile.fake.secret) {
+        (Some(a), Some(s)) => (a.clone(), s.clone()),
+        _ => (
+            format!("wx{:016x}", ids.gen::<u64>()),
+            format!("{:016x}{:016x}", ids.gen::<u64>(), ids.gen::<u64>()),
+        ),
+    };
+    let fake = Fake::new(&wechat.base_url(), &appid, &secret);
+    fake.create_app().await?;
+    let impersonation = crate::impersonate::Impersonation::start_if_asked(
+        &profile,
+        wechat.state(),
+        &wechat.base_url(),
+    )
+    .await?;
+    let info = FakeInfo {
+        base_url: wechat.base_url(),
+        appid: appid.clone(),
+        secret: secret.clone(),
+    };
+
+    // The backend: launched in-process, started from the profile's command, or already running.
+    let mut vars = Vars {
+        wechat_base_url: info.base_url.clone(),
+        appid,
+        secret,
+        port: None,
+    };
+    let mut clock = BackendClock::fixed();
+    let _guard: Option<Box<dyn Any + Send>>;
+    let (backend_url, launch) = match launcher {
+        Some(launch) => {
+            let launched = launch(info.clone()).await?;
+            if let Some(secret) = launched.jwt_secret {
+                profile.jwt.secret = Some(secret);
+            }
+            if let Some(hook) = launched.clock {
+                clock = BackendClock::hook(hook);
+            }
+            _guard = Some(launched.guard);
+            (launched.base_url, None)
+        }
+        None => {
+            _guard = None;
+            prepare(&profile, &mut vars, impersonation.as_ref(), &mut clock).await?
+        }
+    };
+    let ready = ready_url(&profile, &vars, &backend_url);
+    let process = match &launch {
+        Some(l) => Some(l.start().await?),
+        None => {
+            let timeout = std::time::Duration::from_secs(profile.backend.ready_timeout_secs);
+            wait_ready(&ready, timeout, None).await?;
+            None
+        }
+    };
+    let mut watch = Watch::new(launch, process, ready);
+    let mut blocker = Blocker::default();
+
+    let profile_name = profile.name.clone().unwrap_or_else(|| "profile".into());
+    let profile = Arc::new(profile);
+    let mut ctx = Ctx::new(
+        profile.clone(),
+        fake.clone(),
+        &backend_url,
+        vars.clone(),
+        seed,
+    );
+    ctx.crack_budget = std::time::Duration::from_secs(options.crack_secs);
+    ctx.clock = clock;
+    let total = cases.len();
+    emit(
+        reporters,
+        &Event::RunStarted {
+            seed,
+            profile: &profile_name,
+            backend_url: &backend_url,
+            fake_url: &info.base_url,
+            total,
+        },
+    );
+
+    let mut results = Vec::with_capacity(total);
+    for (index, case) in cases.iter().enumerate() {
+        emit(
+            reporters,
+            &Event::CaseStarted {
+                id: case.id,
+                index,
+                total,
+            },
+        );
+        let mark = fake.journal_mark().await.unwrap_or(0);
+        ctx.begin_case(case.id, mark);
+        ctx.backend_exits.clone_from(&watch.exits);
+        let case_started = Instant::now();
+        let mut outcome = match watch.before_case(&mut warnings, case.id).await {
+            Some(reason) => Outcome::skipped(reason),
+            None => blocker.outcome((case.body)(&mut ctx).await),
+        };
+        watch.after_case(case.id, &mut outcome, &mut warnings).await;
+        blocker.observe(case.id, &outcome);
+        let duration_ms = u64::try_from(case_started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        if let Some(evidence) = outcome.evidence_mut() {
+            evidence.extend(ctx.exchanges.iter().cloned().map(Evidence::Exchange));
+            if let Ok(entries) = fake.journal(None, mark).await {
+                let skip = entries.len().saturating_sub(JOURNAL_EVIDENCE_LIMIT);
+                evidence.extend(
+                    entries
+                        .into_iter()
+                        .skip(skip)
+                        .map(|e| Evidence::Journal { entry: e.raw }),
+                );
+            }
+        }
+        if matches!(outcome, Outcome::Failed { .. } | Outcome::Errored { .. }) {
+            let secrets = known_secrets(&fake, profile.jwt.secret.as_deref()).await;
+            redact_outcome(&mut outcome, &secrets);
+        }
+        // Nor does its time travel.
+        if let Err(e) = ctx.clock.reset().await {
+            warnings.push(format!(
+                "could not put the backend's clock back after {}: {e}",
+                case.id
+            ));
+        }
+        // A case's faults never leak into the next one.
+        if let Err(e) = fake.clear_faults().await {
+            warnings.push(format!(
+                "could not clear the fake's faults after {}: {e}",
+                case.id
+            ));
+        }
+        let seen = std::mem::take(&mut ctx.exchanges);
+        ctx.seen.extend(seen);
+        let expected = options.expected_failures.contains(case.id);
+        let report = CaseReport::new(
+            case.id,
+            case.severity,
+            case.rule,
+            &outcome,
+            duration_ms,
+            expected,
+        );
+        emit(
+            reporters,
+            &Event::CaseFinished {
+                case: &report,
+                index,
+                total,
+            },
+        );
+        results.push(report);
+    }
+
+    warnings.extend(blocker.warning());
+    let backend_output = match watch.process.take() {
+        Some(p) => {
+            let out = p.stop().await;
+            let secrets = known_secrets(&fake, profile.jwt.secret.as_deref()).await;
+            Some(redact_text(&out, &secrets))
+        }
+        None => None,
+    };
+    drop(wechat);
+    let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    if results.iter().any(|c| c.now_passing()) {
+        warnings.push(
+            "some expected failures now pass: remove them from the expected-failures file".into(),
+        );
+    }
+    let report = RunReport {
+        wxmock: env!("CARGO_PKG_VERSION").into(),
+        seed,
+        profile: profile_name,
+        backend_url,
+        summary: Summary::of(&results, duration_ms),
+        cases: results,
+        warnings,
+        backend_output,
+    };
+    emit(reporters, &Event::RunFinished { report: &report });
+    Ok(report)
+}
+
+fn emit(reporters: &mut [&mut dyn Reporter], event: &Event<'_>) {
+    for r in reporters.iter_mut() {
+        r.on_event(event);
+    }
+}
