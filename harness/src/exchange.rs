@@ -133,6 +133,12 @@ pub struct Exchange {
     pub response: Option<Response>,
     /// Set when no answer came (connection refused, reset, client timeout).
     pub error: Option<String>,
+    /// What kind of failure `error` is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failure: Option<crate::transport::Failure>,
+    /// Set when the answer's body was longer than the harness reads (the body is the start).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub body_cut: Option<crate::transport::Cut>,
     pub duration_ms: u64,
 }
 
@@ -140,6 +146,12 @@ impl Exchange {
     /// A one-line summary for terminal output.
     pub fn summary(&self) -> String {
         let outcome = match (&self.response, &self.error) {
+            (Some(r), _) if self.body_cut.is_some() => format!(
+                "{} {} [body cut at {}]",
+                r.status,
+                truncate(&r.body, 160),
+                crate::transport::size_text(r.body.len())
+            ),
             (Some(r), _) => format!("{} {}", r.status, truncate(&r.body, 160)),
             (None, Some(e)) => format!("no answer: {e}"),
             (None, None) => "no answer".into(),

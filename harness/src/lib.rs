@@ -17,10 +17,12 @@ pub mod fake;
 pub mod impersonate;
 pub mod inspect;
 pub mod jwt;
+pub mod limits;
 pub mod profile;
 pub mod report;
 pub mod runner;
 pub mod selection;
+pub mod transport;
 
 pub use case::{Case, CaseFuture, Outcome, Severity};
 pub use context::{Credential, Ctx, LoginResult, Session, Values};

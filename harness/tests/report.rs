@@ -95,6 +95,8 @@ fn exchange() -> Exchange {
             json: None,
         }),
         error: None,
+        failure: None,
+        body_cut: None,
         duration_ms: 12,
     }
 }

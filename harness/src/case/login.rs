@@ -9,7 +9,8 @@ use serde_json::{json, Value};
 use super::{Case, CaseFuture, Outcome, Severity};
 use crate::context::{Credential, Ctx, LoginResult};
 use crate::error::CaseError;
-use crate::exchange::{truncate, Evidence, Request};
+use crate::exchange::{truncate, Evidence, Exchange, Request};
+use crate::transport::Failure;
 
 const JSCODE2SESSION: &str = "/sns/jscode2session";
 
@@ -266,11 +267,7 @@ fn upstream_timeout(ctx: &mut Ctx) -> CaseFuture<'_> {
         let x = ctx.exchange("login", req).await;
         let elapsed = started.elapsed();
         let Some(response) = x.response else {
-            return Ok(Outcome::failed(format!(
-                "no answer within {} s while WeChat hung ({})",
-                bound.as_secs_f64(),
-                x.error.unwrap_or_default()
-            )));
+            return Ok(Outcome::failed(no_answer_while_hung(&x, bound, elapsed)));
         };
         let login = ctx.login_result(Some(code), response).await?;
         if elapsed > bound + slack {
@@ -282,6 +279,23 @@ fn upstream_timeout(ctx: &mut Ctx) -> CaseFuture<'_> {
         }
         Ok(judge_error(ctx, &login, "a WeChat call that hangs"))
     })
+}
+
+/// What happened to a login that got no answer while WeChat hung: a timeout is the rule broken,
+/// but a refused or reset connection is said as such (it is not "no answer within 5 s").
+fn no_answer_while_hung(x: &Exchange, bound: Duration, elapsed: Duration) -> String {
+    let detail = x.error.clone().unwrap_or_default();
+    let after = format!("after {:.1} s", elapsed.as_secs_f64());
+    match x.failure {
+        Some(Failure::TimedOut) | None => format!(
+            "no answer within {} s while WeChat hung ({detail})",
+            bound.as_secs_f64()
+        ),
+        Some(f) => format!(
+            "the backend {} {after} while WeChat hung ({detail})",
+            f.what()
+        ),
+    }
 }
 
 fn upstream_garbage(ctx: &mut Ctx) -> CaseFuture<'_> {

@@ -20,6 +20,7 @@ use crate::error::CaseError;
 use crate::exchange::{Body, Exchange, Request, Response, Stopwatch};
 use crate::fake::{Fake, JournalEntry, User};
 use crate::profile::{Profile, Vars};
+use crate::transport;
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 
@@ -242,7 +243,7 @@ impl Ctx {
             shown_url.push_str(&form_text(&req.query));
         }
         let watch = Stopwatch::start();
-        let (response, error) = match builder.send().await {
+        let (response, failure, body_cut) = match builder.send().await {
             Ok(resp) => {
                 let status = resp.status().as_u16();
                 let headers = resp
@@ -255,24 +256,22 @@ impl Ctx {
                         )
                     })
                     .collect();
-                match resp.bytes().await {
-                    Ok(bytes) => {
-                        let body = String::from_utf8_lossy(&bytes).into_owned();
+                match transport::read_capped(resp, transport::BODY_READ_LIMIT).await {
+                    Ok(capped) => {
+                        let body = String::from_utf8_lossy(&capped.bytes).into_owned();
                         let json = serde_json::from_str(&body).ok();
-                        (
-                            Some(Response {
-                                status,
-                                headers,
-                                body,
-                                json,
-                            }),
-                            None,
-                        )
+                        let response = Response {
+                            status,
+                            headers,
+                            body,
+                            json,
+                        };
+                        (Some(response), None, capped.cut)
                     }
-                    Err(e) => (None, Some(describe_reqwest_error(&e))),
+                    Err(e) => (None, Some(transport::describe(&e, timeout)), None),
                 }
             }
-            Err(e) => (None, Some(describe_reqwest_error(&e))),
+            Err(e) => (None, Some(transport::describe(&e, timeout)), None),
         };
         let x = Exchange {
             label: label.into(),
@@ -281,10 +280,14 @@ impl Ctx {
             request_headers: req.headers.clone(),
             request_body,
             response,
-            error,
+            failure: failure.as_ref().map(|f| f.0),
+            error: failure.map(|f| f.1),
+            body_cut,
             duration_ms: watch.ms(),
         };
-        self.exchanges.push(x.clone());
+        // The case judges the whole answer it read; what is kept for evidence and the run-level
+        // checks is bounded (see `limits`).
+        self.exchanges.push(crate::limits::for_seen(x.clone()));
         x
     }
 
@@ -317,22 +320,4 @@ fn form_text(pairs: &[(String, String)]) -> String {
         .map(|(k, v)| format!("{}={}", urlencode(k), urlencode(v)))
         .collect::<Vec<_>>()
         .join("&")
-}
-
-fn describe_reqwest_error(e: &reqwest::Error) -> String {
-    if e.is_timeout() {
-        "client timeout (no answer in time)".into()
-    } else if e.is_connect() {
-        format!("connection failed: {e}")
-    } else {
-        // reqwest's Display hides the cause ("error sending request"); the chain says what happened.
-        let mut text = e.to_string();
-        let mut source = std::error::Error::source(e);
-        while let Some(s) = source {
-            text.push_str(": ");
-            text.push_str(&s.to_string());
-            source = s.source();
-        }
-        text
-    }
 }

@@ -193,6 +193,7 @@ pub async fn run(
     );
 
     let mut results = Vec::with_capacity(total);
+    let mut evidence_budget = crate::limits::EvidenceBudget::default();
     for (index, case) in cases.iter().enumerate() {
         emit(
             reporters,
@@ -229,6 +230,7 @@ pub async fn run(
             let secrets = known_secrets(&fake, profile.jwt.secret.as_deref()).await;
             redact_outcome(&mut outcome, &secrets);
         }
+        crate::limits::cap_outcome(&mut outcome, &mut evidence_budget);
         // Nor does its time travel.
         if let Err(e) = ctx.clock.reset().await {
             warnings.push(format!(
