@@ -94,10 +94,15 @@ pub fn run(args: CheckArgs) -> u8 {
         cases: None,
         crack_secs: args.crack_secs,
     };
+    let mut replay = format!("wxmock check --profile {}", shell_word(&args.profile));
+    if let Some(path) = &args.expected_failures {
+        replay.push_str(&format!(" --expected-failures {}", shell_word(path)));
+    }
     let files = ReportFiles {
         json: args.json,
         junit: args.junit,
         html: args.html,
+        replay,
     };
     execute(profile, options, None, &files)
 }
@@ -110,6 +115,7 @@ pub fn demo(args: DemoArgs) -> u8 {
         return exit_code::OK;
     }
     let mut defects = Vec::new();
+    let mut defect_names = Vec::new();
     for name in args
         .defects
         .iter()
@@ -117,7 +123,10 @@ pub fn demo(args: DemoArgs) -> u8 {
         .filter(|s| !s.is_empty())
     {
         match name.parse::<Defect>() {
-            Ok(d) => defects.push(d),
+            Ok(d) => {
+                defects.push(d);
+                defect_names.push(name.to_owned());
+            }
             Err(e) => {
                 eprintln!("wxmock: {e} (see `wxmock demo --list-defects`)");
                 return exit_code::USAGE;
@@ -157,10 +166,15 @@ pub fn demo(args: DemoArgs) -> u8 {
         skip: args.skip,
         ..RunOptions::default()
     };
+    let mut replay = "wxmock demo".to_owned();
+    for name in &defect_names {
+        replay.push_str(&format!(" --defect {name}"));
+    }
     let files = ReportFiles {
         json: Some(args.out.join("report.json")),
         junit: Some(args.out.join("junit.xml")),
         html: Some(args.out.join("report.html")),
+        replay,
     };
     execute(profile, options, Some(launcher), &files)
 }
@@ -169,6 +183,8 @@ struct ReportFiles {
     json: Option<PathBuf>,
     junit: Option<PathBuf>,
     html: Option<PathBuf>,
+    /// How this run is started again (the reports add `--seed N --only ID` per case).
+    replay: String,
 }
 
 fn execute(
@@ -191,10 +207,11 @@ fn execute(
         let mut terminal = TerminalReporter::new(std::io::stdout());
         run_catalogue(profile, options, launcher, &mut [&mut terminal]).await
     });
-    let report = match result {
+    let mut report = match result {
         Ok(r) => r,
         Err(e) => return fail(&e),
     };
+    report.replay = Some(files.replay.clone());
     if let Err(e) = write_files(
         &report,
         files.json.as_deref(),
@@ -216,6 +233,19 @@ fn execute(
         exit_code::OK
     } else {
         exit_code::CONFORMANCE_FAILURES
+    }
+}
+
+/// A path as one shell word: quoted when it holds anything but plain path characters.
+fn shell_word(p: &Path) -> String {
+    let text = p.display().to_string();
+    if text
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "/._-+=:,".contains(c))
+    {
+        text
+    } else {
+        format!("'{}'", text.replace('\'', "'\\''"))
     }
 }
 

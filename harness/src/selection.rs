@@ -88,6 +88,15 @@ impl ExpectedFailures {
         self.patterns.iter().any(|p| glob_match(p, id))
     }
 
+    /// The entries (ids or globs) that list `id`.
+    pub fn matching(&self, id: &str) -> Vec<String> {
+        self.patterns
+            .iter()
+            .filter(|p| glob_match(p, id))
+            .cloned()
+            .collect()
+    }
+
     /// Listed entries that match no case of the catalogue (probably typos or removed cases).
     pub fn unknown(&self, catalogue: &[Case]) -> BTreeSet<String> {
         self.patterns

@@ -25,6 +25,19 @@ fn redact(text: &str) -> String {
     out = replace_after(&out, "rid: ", |c| c.is_ascii_hexdigit() || c == '-', "RID");
     out = replace_after(&out, "<td class=\"ms\">", |c| c.is_ascii_digit(), "0");
     out = replace_after(&out, "<span>", |c| c.is_ascii_digit(), "0");
+    out = replace_after(&out, "\"started_at\": \"", |c| c != '"', "DATE");
+    out = replace_after(&out, "timestamp=\"", |c| c != '"', "DATE");
+    out = replace_after(
+        &out,
+        "\"backend_startup_ms\": ",
+        |c| c.is_ascii_digit(),
+        "0",
+    );
+    let seconds = |c: char| c.is_ascii_digit() || c == '.';
+    out = replace_after(&out, "backend ready after ", seconds, "0");
+    out = replace_after(&out, "backend start-up ", seconds, "0");
+    out = replace_after(&out, ", cases ", seconds, "0");
+    out = replace_after(&out, "expected failures) in ", seconds, "0");
     out = replace_before(&out, " s, seed", |c| c.is_ascii_digit() || c == '.', "0");
     replace_before(&out, " ms", |c| c.is_ascii_digit(), "0")
 }
@@ -86,7 +99,7 @@ fn exchange() -> Exchange {
         label: "login".into(),
         method: "POST".into(),
         url: "http://127.0.0.1:40123/api/login".into(),
-        request_headers: vec![],
+        request_headers: vec![("content-type".into(), "application/json".into())],
         request_body: Some("{\"code\":\"0a1b\"}".into()),
         response: Some(Response {
             status: 500,
@@ -170,7 +183,80 @@ fn hand_built() -> RunReport {
         cases,
         warnings: vec!["expected-failures entry `no.such` matches no case".into()],
         backend_output: Some("listening on http://127.0.0.1:40123\n".into()),
+        started_at: "2026-01-02T03:04:05Z".into(),
+        backend_startup_ms: 250,
+        replay: Some("wxmock check --profile golden.toml".into()),
     }
+}
+
+/// `xmllint --schema harness/tests/junit.xsd` on `xml`: Ok, or the validator's complaint.
+/// `None` when xmllint is absent outside CI (skipped with the reason printed).
+fn validate_junit(xml: &str) -> Option<Result<(), String>> {
+    let schema = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/junit.xsd");
+    let file = std::env::temp_dir().join(format!(
+        "wxmock-junit-{}-{}.xml",
+        std::process::id(),
+        xml.len()
+    ));
+    std::fs::write(&file, xml).unwrap();
+    let out = std::process::Command::new("xmllint")
+        .arg("--noout")
+        .arg("--schema")
+        .arg(&schema)
+        .arg(&file)
+        .output();
+    let _ = std::fs::remove_file(&file);
+    match out {
+        Ok(out) if out.status.success() => Some(Ok(())),
+        Ok(out) => Some(Err(String::from_utf8_lossy(&out.stderr).into_owned())),
+        Err(e) if std::env::var_os("CI").is_some() => {
+            panic!("xmllint (libxml2-utils) is required in CI to validate the JUnit report: {e}")
+        }
+        Err(e) => {
+            eprintln!("SKIPPED: xmllint is not available ({e}); install libxml2-utils");
+            None
+        }
+    }
+}
+
+#[test]
+fn the_junit_report_validates_against_the_schema_ci_servers_read() {
+    let xml = junit::render(&hand_built()).expect("junit");
+    let Some(result) = validate_junit(&xml) else {
+        return;
+    };
+    result.unwrap_or_else(|e| panic!("the JUnit report is not valid:\n{e}\n{xml}"));
+    // The schema bites: an attribute outside the JUnit shape is refused.
+    let drifted = xml.replacen("<testsuite ", "<testsuite flaky=\"1\" ", 1);
+    assert!(validate_junit(&drifted).unwrap().is_err());
+}
+
+#[test]
+fn the_junit_suite_says_what_ci_dashboards_show() {
+    let xml = junit::render(&hand_built()).expect("junit");
+    // login.rate-limited is skipped; token.alg-none (expected) and none other are reported as
+    // skipped too.
+    assert!(xml.contains("skipped=\"2\""), "{xml}");
+    assert!(xml.contains("timestamp=\"2026-01-02T03:04:05\""), "{xml}");
+    assert!(
+        xml.contains("<property name=\"seed\" value=\"42\"/>"),
+        "{xml}"
+    );
+    assert!(
+        xml.contains("<property name=\"wxmock.version\" value=\"0.1.0\"/>"),
+        "{xml}"
+    );
+    assert!(
+        xml.contains("<system-out>listening on http://127.0.0.1:40123"),
+        "{xml}"
+    );
+    assert!(xml.contains("&gt; content-type: application/json"), "{xml}");
+    assert!(
+        xml.contains(
+            "replay: wxmock check --profile golden.toml --seed 42 --only login.invalid-code"
+        ),
+        "{xml}"
+    );
 }
 
 fn terminal_text(report: &RunReport) -> String {

@@ -1,9 +1,11 @@
 //! The HTML report: one self-contained page (inline CSS, no scripts, no external assets); every
-//! value from the backend is escaped.
+//! value from the backend is escaped. Failures come first, listed and linked at the top; each
+//! failed case has its replay command and a fix hint; each request is labelled with the JWT
+//! variant it carried, decoded; long tokens wrap instead of widening the page.
 
 use std::fmt::Write;
 
-use super::RunReport;
+use super::{hint, token, CaseReport, RunReport};
 use crate::exchange::Evidence;
 
 /// Escapes text for HTML element content and attribute values.
@@ -22,11 +24,25 @@ pub fn escape(s: &str) -> String {
     out
 }
 
-const STYLE: &str = "body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}\
-table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;padding:4px 8px;text-align:left;vertical-align:top}\
+const STYLE: &str = "body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222;max-width:100em}\
+table{border-collapse:collapse;width:100%;table-layout:fixed}td,th{border-bottom:1px solid #ddd;padding:4px 8px;text-align:left;vertical-align:top}\
+td,code,pre,li{overflow-wrap:anywhere;word-break:break-word}\
+th.id{width:16em}th.sev{width:5em}th.st{width:9em}th.ms{width:4em}\
 .passed{color:#1a7f37}.failed{color:#cf222e;font-weight:bold}.errored{color:#9a6700;font-weight:bold}.skipped{color:#777}\
-pre{background:#f6f8fa;padding:6px;white-space:pre-wrap;word-break:break-all;max-height:24em;overflow:auto}\
-details{margin:4px 0}.summary span{margin-right:1.5em}";
+pre{background:#f6f8fa;padding:6px;white-space:pre-wrap;max-height:24em;overflow:auto}\
+pre.replay{background:#fff8c5;max-height:none}.hint{background:#ddf4ff;padding:4px 8px}\
+.variant{font-family:monospace;background:#ffebe9;padding:0 4px}\
+details{margin:4px 0}.summary span{margin-right:1.5em}ul.failures li{margin:2px 0}";
+
+/// Failures that fail the run first, then the other failures and errors, then the rest, each
+/// group in catalogue order.
+fn rank(c: &CaseReport) -> u8 {
+    match c.status.as_str() {
+        _ if c.breaks_run() => 0,
+        "failed" | "errored" => 1,
+        _ => 2,
+    }
+}
 
 /// The whole page.
 pub fn render(report: &RunReport) -> String {
@@ -66,8 +82,36 @@ pub fn render(report: &RunReport) -> String {
             escape(&s.now_passing.join(", "))
         );
     }
-    h.push_str("<table>\n<tr><th>case</th><th>severity</th><th>status</th><th>rule / reason / evidence</th><th>ms</th></tr>\n");
-    for c in &report.cases {
+    let mut ordered: Vec<&CaseReport> = report.cases.iter().collect();
+    ordered.sort_by_key(|c| rank(c));
+    let failing: Vec<&CaseReport> = ordered.iter().copied().filter(|c| rank(c) < 2).collect();
+    if !failing.is_empty() {
+        let _ = writeln!(
+            h,
+            "<h2>Failures ({})</h2>\n<ul class=\"failures\">",
+            failing.len()
+        );
+        for c in &failing {
+            let note = if c.breaks_run() {
+                ""
+            } else if c.expected_failure {
+                " (expected)"
+            } else {
+                " (INFO)"
+            };
+            let _ = writeln!(
+                h,
+                "<li><a href=\"#{id}\"><code>{id}</code></a> <span class=\"{st}\">{st}{note}</span> {}: {}</li>",
+                c.severity.as_str(),
+                escape(c.reason.as_deref().unwrap_or(&c.rule)),
+                id = escape(&c.id),
+                st = escape(&c.status),
+            );
+        }
+        h.push_str("</ul>\n");
+    }
+    h.push_str("<h2>Cases</h2>\n<table>\n<tr><th class=\"id\">case</th><th class=\"sev\">severity</th><th class=\"st\">status</th><th>rule / reason / evidence</th><th class=\"ms\">ms</th></tr>\n");
+    for c in ordered {
         let status = if c.expected_failure {
             format!("{} (expected)", c.status)
         } else {
@@ -85,10 +129,20 @@ pub fn render(report: &RunReport) -> String {
         if let Some(r) = &c.reason {
             let _ = write!(h, "<br><i>{}</i>", escape(r));
         }
+        let failing = matches!(c.status.as_str(), "failed" | "errored");
+        if failing {
+            let _ = write!(
+                h,
+                "<p class=\"hint\">Fix: {}</p><pre class=\"replay\">{}</pre>",
+                escape(hint::for_case(&c.id)),
+                escape(&report.replay_line(&c.id))
+            );
+        }
         if !c.evidence.is_empty() {
             let _ = write!(
                 h,
-                "<details><summary>evidence ({})</summary>",
+                "<details{}><summary>evidence ({})</summary>",
+                if failing { " open" } else { "" },
                 c.evidence.len()
             );
             for e in &c.evidence {
@@ -96,7 +150,7 @@ pub fn render(report: &RunReport) -> String {
             }
             h.push_str("</details>");
         }
-        let _ = writeln!(h, "</td><td>{}</td></tr>", c.duration_ms);
+        let _ = writeln!(h, "</td><td class=\"ms\">{}</td></tr>", c.duration_ms);
     }
     h.push_str("</table>\n");
     if let Some(out) = &report.backend_output {
@@ -138,7 +192,27 @@ fn evidence_html(e: &Evidence) -> String {
                 }
                 (None, None) => t.push_str("no answer"),
             }
-            format!("<p>{}:</p><pre>{}</pre>", escape(&x.label), escape(&t))
+            let mut out = format!("<p><b>{}</b>", escape(&x.label));
+            let tokens = token::tokens_in(x);
+            for seen in &tokens {
+                let _ = write!(
+                    out,
+                    " <span class=\"variant\">{}</span> <small>({})</small>",
+                    escape(&seen.label),
+                    escape(&seen.place)
+                );
+            }
+            let _ = write!(out, "</p><pre>{}</pre>", escape(&t));
+            for seen in &tokens {
+                let _ = write!(
+                    out,
+                    "<p>JWT ({}) decoded: header</p><pre>{}</pre><p>payload</p><pre>{}</pre>",
+                    escape(&seen.place),
+                    escape(&seen.header),
+                    escape(&seen.payload)
+                );
+            }
+            out
         }
     }
 }

@@ -2,10 +2,12 @@
 //! works, and the reporters that consume them (terminal live progress, JSON, JUnit, HTML), in the
 //! nextest way: the runner never formats anything itself.
 
+pub mod hint;
 pub mod html;
 pub mod json;
 pub mod junit;
 pub mod terminal;
+pub mod token;
 
 use serde::Serialize;
 
@@ -25,6 +27,9 @@ pub struct CaseReport {
     pub duration_ms: u64,
     /// Listed in the expected-failures file.
     pub expected_failure: bool,
+    /// The expected-failures entries (ids or globs) that list it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub expected_by: Vec<String>,
 }
 
 impl CaseReport {
@@ -45,6 +50,22 @@ impl CaseReport {
             evidence: outcome.evidence().to_vec(),
             duration_ms,
             expected_failure,
+            expected_by: Vec::new(),
+        }
+    }
+
+    /// The listing entries, for a progress line: `token.*, token.alg-none`.
+    pub fn listed_by_text(&self) -> String {
+        self.listed_by().join(", ")
+    }
+
+    /// The entries of the expected-failures file that list this case (its own id when the
+    /// entries were not recorded).
+    fn listed_by(&self) -> Vec<String> {
+        if self.expected_by.is_empty() {
+            vec![self.id.clone()]
+        } else {
+            self.expected_by.clone()
         }
     }
 
@@ -71,7 +92,8 @@ pub struct Summary {
     pub errored: usize,
     /// Failed or errored cases listed in the expected-failures file.
     pub expected_failures: usize,
-    /// Listed cases that passed (remove them from the file).
+    /// Entries of the expected-failures file that can go: every case they list passed. A glob
+    /// that still lists a failing case is not here, even when some of its cases pass.
     pub now_passing: Vec<String>,
     /// MUST/SHOULD failures or errors not expected: each fails the run.
     pub unexpected_failures: Vec<String>,
@@ -97,16 +119,31 @@ impl Summary {
                 .iter()
                 .filter(|c| c.expected_failure && matches!(c.status.as_str(), "failed" | "errored"))
                 .count(),
-            now_passing: cases
-                .iter()
-                .filter(|c| c.now_passing())
-                .map(|c| c.id.clone())
-                .collect(),
+            now_passing: removable_entries(cases),
             conforms: unexpected_failures.is_empty(),
             unexpected_failures,
             duration_ms,
         }
     }
+}
+
+/// Expected-failures entries all of whose listed cases passed, in file-then-catalogue order.
+fn removable_entries(cases: &[CaseReport]) -> Vec<String> {
+    let mut entries: Vec<String> = Vec::new();
+    for case in cases.iter().filter(|c| c.expected_failure) {
+        for entry in case.listed_by() {
+            if !entries.contains(&entry) {
+                entries.push(entry);
+            }
+        }
+    }
+    entries.retain(|entry| {
+        cases
+            .iter()
+            .filter(|c| c.expected_failure && c.listed_by().contains(entry))
+            .all(|c| c.status == "passed")
+    });
+    entries
 }
 
 /// The whole run, as written to the JSON report.
@@ -123,6 +160,31 @@ pub struct RunReport {
     pub warnings: Vec<String>,
     /// The tail of the backend's output when the harness started it.
     pub backend_output: Option<String>,
+    /// When the run started (RFC 3339, UTC).
+    pub started_at: String,
+    /// How long the backend took to start and answer its readiness probe (0 when it was
+    /// already running); `summary.duration_ms` includes it, the cases' own times do not.
+    pub backend_startup_ms: u64,
+    /// The command that reruns this run (`wxmock check --profile backend.toml`), set by the
+    /// caller that knows how it was started; a case's replay line adds `--seed` and `--only`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replay: Option<String>,
+}
+
+impl RunReport {
+    /// The command that replays one case exactly: `wxmock check --profile P --seed N --only ID`.
+    pub fn replay_line(&self, case_id: &str) -> String {
+        let base = self
+            .replay
+            .clone()
+            .unwrap_or_else(|| format!("wxmock check --profile {}", self.profile));
+        format!("{base} --seed {} --only {case_id}", self.seed)
+    }
+
+    /// The time spent in the cases themselves (the sum of their durations).
+    pub fn cases_ms(&self) -> u64 {
+        self.cases.iter().map(|c| c.duration_ms).sum()
+    }
 }
 
 /// What the runner tells reporters while it works.
@@ -134,6 +196,15 @@ pub enum Event<'a> {
         backend_url: &'a str,
         fake_url: &'a str,
         total: usize,
+    },
+    /// The harness started (or found) the backend and is waiting for it to answer.
+    BackendWaiting {
+        url: &'a str,
+        timeout_secs: u64,
+    },
+    /// The backend answered its readiness probe.
+    BackendReady {
+        waited_ms: u64,
     },
     CaseStarted {
         id: &'a str,
@@ -186,4 +257,52 @@ pub fn write_files(
         write(p, html::render(report))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn case(id: &str, outcome: &Outcome, listed_by: &[&str]) -> CaseReport {
+        let mut c = CaseReport::new(
+            id,
+            Severity::Must,
+            "rule",
+            outcome,
+            0,
+            !listed_by.is_empty(),
+        );
+        c.expected_by = listed_by.iter().map(|s| s.to_string()).collect();
+        c
+    }
+
+    #[test]
+    fn a_glob_that_still_lists_a_failing_case_is_not_removable() {
+        let failed = Outcome::failed("still broken");
+        let cases = vec![
+            case("token.alg-none", &failed, &["token.*"]),
+            case("token.missing", &Outcome::Passed, &["token.*"]),
+            case("login.happy", &Outcome::Passed, &["login.happy"]),
+            case("login.invalid-code", &Outcome::Passed, &[]),
+        ];
+        let summary = Summary::of(&cases, 0);
+        assert_eq!(summary.now_passing, vec!["login.happy".to_string()]);
+        assert_eq!(summary.expected_failures, 1);
+    }
+
+    #[test]
+    fn a_glob_whose_cases_all_pass_is_removable_once() {
+        let cases = vec![
+            case(
+                "token.alg-none",
+                &Outcome::Passed,
+                &["token.*", "token.alg-none"],
+            ),
+            case("token.missing", &Outcome::Passed, &["token.*"]),
+        ];
+        assert_eq!(
+            Summary::of(&cases, 0).now_passing,
+            vec!["token.*".to_string(), "token.alg-none".to_string()]
+        );
+    }
 }

@@ -51,6 +51,20 @@ impl<W: Write + Send> TerminalReporter<W> {
                     cases(*total)
                 )?;
             }
+            Event::BackendWaiting { url, timeout_secs } => {
+                writeln!(
+                    self.out,
+                    "wxmock: waiting for backend ({timeout_secs} s) at {}",
+                    escape(url)
+                )?;
+            }
+            Event::BackendReady { waited_ms } => {
+                writeln!(
+                    self.out,
+                    "wxmock: backend ready after {:.1} s",
+                    *waited_ms as f64 / 1000.0
+                )?;
+            }
             Event::CaseStarted { .. } => {}
             Event::CaseFinished { case, index, total } => {
                 let width = total.to_string().len();
@@ -69,10 +83,10 @@ impl<W: Write + Send> TerminalReporter<W> {
                     index + 1,
                     case.severity.as_str(),
                     case.id,
-                    case.rule,
+                    escape(&case.rule),
                     case.duration_ms
                 )?;
-                if let Some(reason) = &case.reason {
+                if let Some(reason) = case.reason.as_deref().map(escape) {
                     writeln!(
                         self.out,
                         "        {}: {reason}",
@@ -87,7 +101,7 @@ impl<W: Write + Send> TerminalReporter<W> {
                     writeln!(
                         self.out,
                         "          - {}",
-                        crate::exchange::truncate(&e.summary(), 240)
+                        escape(&crate::exchange::truncate(&e.summary(), 240))
                     )?;
                 }
                 if case.evidence.len() > self.evidence_lines {
@@ -100,8 +114,8 @@ impl<W: Write + Send> TerminalReporter<W> {
                 if case.now_passing() {
                     writeln!(
                         self.out,
-                        "        now passing: remove {} from the expected-failures file",
-                        case.id
+                        "        now passing (listed as an expected failure by {})",
+                        case.listed_by_text()
                     )?;
                 }
             }
@@ -109,7 +123,7 @@ impl<W: Write + Send> TerminalReporter<W> {
                 let s = &report.summary;
                 writeln!(
                     self.out,
-                    "\n{}: {} passed, {} failed, {} skipped, {} errored ({} expected failures) in {:.1} s, seed {}",
+                    "\n{}: {} passed, {} failed, {} skipped, {} errored ({} expected failures) in {:.1} s (backend start-up {:.1} s, cases {:.1} s), seed {}",
                     cases(s.total),
                     s.passed,
                     s.failed,
@@ -117,10 +131,12 @@ impl<W: Write + Send> TerminalReporter<W> {
                     s.errored,
                     s.expected_failures,
                     s.duration_ms as f64 / 1000.0,
+                    report.backend_startup_ms as f64 / 1000.0,
+                    report.cases_ms() as f64 / 1000.0,
                     report.seed
                 )?;
                 for w in &report.warnings {
-                    writeln!(self.out, "warning: {w}")?;
+                    writeln!(self.out, "warning: {}", escape(w))?;
                 }
                 if !s.now_passing.is_empty() {
                     writeln!(
@@ -144,11 +160,55 @@ impl<W: Write + Send> TerminalReporter<W> {
     }
 }
 
+/// What a backend sent, made safe for a terminal and a CI log: control characters and other
+/// non-printables (an escape sequence, a NUL, a unit separator) are written as `\x1f`,
+/// `\u{200b}`-style escapes, so a log stays text and cannot move the cursor or recolour output.
+/// Printable Unicode (Chinese nicknames, emoji) is kept.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            c if c.is_ascii_control() => {
+                out.push_str(&format!("\\x{:02x}", c as u32));
+            }
+            c if c.is_control() || is_invisible(c) => {
+                out.push_str(&format!("\\u{{{:x}}}", c as u32));
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Format characters that print nothing yet change what a reader sees (zero-width spaces,
+/// bidirectional overrides, the byte-order mark).
+fn is_invisible(c: char) -> bool {
+    matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}')
+}
+
 /// "1 case", "34 cases".
 fn cases(n: usize) -> String {
     if n == 1 {
         "1 case".to_owned()
     } else {
         format!("{n} cases")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_are_escaped_and_printable_text_is_kept() {
+        assert_eq!(escape("a\u{1f}b"), "a\\x1fb");
+        assert_eq!(escape("\u{1b}[31mred"), "\\x1b[31mred");
+        assert_eq!(escape("nul\0 tab\t nl\n"), "nul\\x00 tab\\x09 nl\\x0a");
+        assert_eq!(escape("del\u{7f} c1\u{85}"), "del\\x7f c1\\u{85}");
+        assert_eq!(
+            escape("zero\u{200b}width \u{202e}rtl"),
+            "zero\\u{200b}width \\u{202e}rtl"
+        );
+        assert_eq!(escape("微信用户 😀 \\/ \"q\""), "微信用户 😀 \\/ \"q\"");
     }
 }

@@ -75,6 +75,7 @@ pub async fn run(
     reporters: &mut [&mut dyn Reporter],
 ) -> Result<RunReport, HarnessError> {
     let started = Instant::now();
+    let started_at = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
     // Sections changed in code after loading (tests, `wxmock demo`) are compiled again here.
     let origin = profile.name.clone().unwrap_or_else(|| "profile".into());
     profile.recompile(&origin)?;
@@ -139,6 +140,7 @@ pub async fn run(
         port: None,
     };
     let mut clock = BackendClock::fixed();
+    let backend_started = Instant::now();
     let _guard: Option<Box<dyn Any + Send>>;
     let (backend_url, launch) = match launcher {
         Some(launch) => {
@@ -158,6 +160,13 @@ pub async fn run(
         }
     };
     let ready = ready_url(&profile, &vars, &backend_url);
+    emit(
+        reporters,
+        &Event::BackendWaiting {
+            url: &ready,
+            timeout_secs: profile.backend.ready_timeout_secs,
+        },
+    );
     let process = match &launch {
         Some(l) => Some(l.start().await?),
         None => {
@@ -166,6 +175,14 @@ pub async fn run(
             None
         }
     };
+    let backend_startup_ms =
+        u64::try_from(backend_started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    emit(
+        reporters,
+        &Event::BackendReady {
+            waited_ms: backend_startup_ms,
+        },
+    );
     let mut watch = Watch::new(launch, process, ready);
     let mut blocker = Blocker::default();
 
@@ -248,7 +265,7 @@ pub async fn run(
         let seen = std::mem::take(&mut ctx.exchanges);
         ctx.seen.extend(seen);
         let expected = options.expected_failures.contains(case.id);
-        let report = CaseReport::new(
+        let mut report = CaseReport::new(
             case.id,
             case.severity,
             case.rule,
@@ -256,6 +273,7 @@ pub async fn run(
             duration_ms,
             expected,
         );
+        report.expected_by = options.expected_failures.matching(case.id);
         emit(
             reporters,
             &Event::CaseFinished {
@@ -278,7 +296,8 @@ pub async fn run(
     };
     drop(wechat);
     let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-    if results.iter().any(|c| c.now_passing()) {
+    let summary = Summary::of(&results, duration_ms);
+    if !summary.now_passing.is_empty() {
         warnings.push(
             "some expected failures now pass: remove them from the expected-failures file".into(),
         );
@@ -288,10 +307,13 @@ pub async fn run(
         seed,
         profile: profile_name,
         backend_url,
-        summary: Summary::of(&results, duration_ms),
+        summary,
         cases: results,
         warnings,
         backend_output,
+        started_at,
+        backend_startup_ms,
+        replay: None,
     };
     emit(reporters, &Event::RunFinished { report: &report });
     Ok(report)

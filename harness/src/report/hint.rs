@@ -1,0 +1,67 @@
+//! A short fix hint per case family, shown next to a failure in the HTML report: where in a
+//! typical backend the bug lives and what the fix is. Specific ids first, then the family.
+
+/// The hint for a failed or errored case.
+pub fn for_case(id: &str) -> &'static str {
+    match id {
+        "login.happy" | "login.returning-user" | "login.distinct-users" => {
+            "Exchange the code with jscode2session (appid, secret, js_code, grant_type=authorization_code) at the base URL from your configuration, and answer with the token where the profile's [login] expects it."
+        }
+        "login.invalid-code" | "login.code-reused" | "login.missing-code" | "login.high-risk" => {
+            "Read errcode from WeChat's HTTP 200 body: a non-zero errcode (40029, 40163, 40226, 41008) means no session; answer the client with a 4xx and issue no token."
+        }
+        "login.wechat-busy" | "login.rate-limited" => {
+            "Treat -1 and 45011 as transient: retry a bounded number of times or answer 503, never 500 and never a token."
+        }
+        "login.upstream-garbage" | "login.upstream-timeout" => {
+            "Give the HTTP client a timeout and parse WeChat's body defensively: a non-JSON or missing answer is an upstream failure (502/503), not a crash."
+        }
+        "login.no-secret-leak" => {
+            "Never send the appsecret, the session_key or WeChat's raw answer to the client, and keep them out of logs and error pages."
+        }
+        "token.alg-none" | "token.tampered" | "token.garbage" | "token.missing" => {
+            "Verify every token's signature with a fixed list of algorithms (e.g. algorithms: ['HS256']); refuse alg none, unsigned and malformed tokens with a 401."
+        }
+        "token.expired-rejected" | "token.has-expiry" => {
+            "Issue tokens with an exp claim and check it on every request (most JWT libraries do once exp is set)."
+        }
+        "token.weak-secret" | "token.unpredictable" => {
+            "Sign with a long random secret (at least 32 random bytes for HS256) read from the environment, not a sample value."
+        }
+        "token.no-sensitive-claims" => {
+            "Put only an opaque user id in the token: no session_key, openid-derived secrets or phone numbers (a JWT payload is readable by anyone)."
+        }
+        "token.accepted" => {
+            "Accept the token your login issued on the protected endpoint, in the place the profile's [auth] says."
+        }
+        _ if id.starts_with("login.") => {
+            "Follow WeChat's login contract: exchange each code once with jscode2session, read errcode from the HTTP 200 body, and issue a token only for a session_key and openid."
+        }
+        _ if id.starts_with("token.") => {
+            "Verify the token on every protected request (signature, algorithm, exp) and refuse anything else with a 401."
+        }
+        _ if id.starts_with("data.") => {
+            "Decrypt with the user's current session_key (AES-128-CBC, 16-byte PKCS#7), refuse bad IVs, padding and JSON, and check watermark.appid against your appid."
+        }
+        _ if id.starts_with("access-token.") => {
+            "Cache the access token until shortly before expires_in, refresh it on 40001/42001/40014 and retry once, and never send it to clients."
+        }
+        _ if id.starts_with("robust.") => {
+            "Catch unexpected input at the edge: a 4xx with a short message, no stack trace, and the process keeps serving."
+        }
+        _ => "Make the backend follow the case's rule; the evidence shows what it did instead.",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_catalogue_case_has_a_specific_hint() {
+        let fallback = for_case("no.such-case");
+        for case in crate::case::catalogue() {
+            assert_ne!(for_case(case.id), fallback, "{} has no fix hint", case.id);
+        }
+    }
+}
