@@ -284,7 +284,12 @@ fn banner(address: SocketAddr, config: &Config, state: &AppState, access: Access
     let mut out = String::new();
     // `write!` into a String cannot fail.
     let _ = writeln!(out, "wxmock: fake WeChat API listening on {base}");
-    let _ = writeln!(out, "  console:     {base}/__admin/console");
+    let console_note = match access {
+        Access::Token => " (it asks for the admin token)",
+        Access::Closed => " (unusable until the control API is opened, see below)",
+        Access::Local | Access::Open => "",
+    };
+    let _ = writeln!(out, "  console:     {base}/__admin/console{console_note}");
     let _ = writeln!(
         out,
         "  control API: {base}/__admin (health: {base}/__admin/health)"
@@ -339,16 +344,22 @@ fn banner(address: SocketAddr, config: &Config, state: &AppState, access: Access
         } else {
             ""
         };
-        let _ = writeln!(out, "  try it:");
-        let _ = writeln!(
-            out,
-            "    CODE=$(curl -s -X POST {base}/__admin/login -H 'content-type: application/json'{auth} \\\n      -d '{body}' | sed 's/.*\"code\":\"\\([^\"]*\\)\".*/\\1/')"
-        );
-        let _ = writeln!(
-            out,
-            "    curl -s \"{base}/sns/jscode2session?appid={appid}&secret={secret}&js_code=$CODE&grant_type=authorization_code\""
-        );
         let magic = persona::name_of(openid).unwrap_or(openid);
+        let _ = writeln!(out, "  try it:");
+        // A closed control API cannot mint the code: the magic code needs no control API.
+        let code = if access == Access::Closed {
+            format!("wxmock-as-{magic}")
+        } else {
+            let _ = writeln!(
+                out,
+                "    CODE=$(curl -s -X POST {base}/__admin/login -H 'content-type: application/json'{auth} \\\n      -d '{body}' | sed 's/.*\"code\":\"\\([^\"]*\\)\".*/\\1/')"
+            );
+            "$CODE".to_owned()
+        };
+        let _ = writeln!(
+            out,
+            "    curl -s \"{base}/sns/jscode2session?appid={appid}&secret={secret}&js_code={code}&grant_type=authorization_code\""
+        );
         let _ = writeln!(
             out,
             "  from a mini-program: send js_code=wxmock-as-{magic} (or wxmock-as-<openid>) instead of the wx.login code,\n    \
@@ -386,4 +397,44 @@ fn banner(address: SocketAddr, config: &Config, state: &AppState, access: Access
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn banner_for(access: Access) -> String {
+        let config = Config::default();
+        let state = AppState::new(&config, Clock::fixed(1_700_000_000));
+        let address: SocketAddr = "192.0.2.10:7070".parse().unwrap();
+        banner(address, &config, &state, access)
+    }
+
+    #[test]
+    fn a_closed_control_api_gets_a_try_it_that_needs_no_control_api() {
+        let text = banner_for(Access::Closed);
+        assert!(!text.contains("/__admin/login"), "{text}");
+        assert!(
+            text.contains("js_code=wxmock-as-alice&grant_type=authorization_code"),
+            "{text}"
+        );
+        assert!(text.contains("/__admin/console (unusable until"), "{text}");
+    }
+
+    #[test]
+    fn an_open_control_api_gets_the_mint_and_redeem_pair() {
+        let text = banner_for(Access::Local);
+        assert!(
+            text.contains("CODE=$(curl -s -X POST http://192.0.2.10:7070/__admin/login"),
+            "{text}"
+        );
+        assert!(text.contains("js_code=$CODE&grant_type"), "{text}");
+        assert!(
+            text.contains("console:     http://192.0.2.10:7070/__admin/console\n"),
+            "{text}"
+        );
+        let token = banner_for(Access::Token);
+        assert!(token.contains("Bearer $WXMOCK_ADMIN_TOKEN"), "{token}");
+        assert!(token.contains("(it asks for the admin token)"), "{token}");
+    }
 }

@@ -437,3 +437,65 @@ async fn a_page_on_a_loopback_origin_may_call_the_control_api_and_an_unlisted_or
     assert!(alice["session_key"].is_null(), "{alice}");
     browser.quit().await;
 }
+
+#[tokio::test]
+async fn with_an_admin_token_the_console_asks_for_it_once_per_tab() {
+    let Some((chromium, chromedriver)) = tools_or_skip("the console token test") else {
+        return;
+    };
+    let token = "console-e2e-token-5f1d";
+    let serve = Serve::start_with(&["--admin-token", token]);
+    let browser = Browser::start(&chromium, &chromedriver).await;
+    browser
+        .goto(&format!("{}/__admin/console", serve.url))
+        .await;
+    browser
+        .wait_for(
+            "the token prompt",
+            "return !document.querySelector('#token-form').hidden;",
+            json!([]),
+        )
+        .await;
+    browser.type_into("#token-input", "wrong-token").await;
+    browser.click("#token-form button[type='submit']").await;
+    browser
+        .wait_for("the refusal", "const f = document.querySelector('#token-form'); return !f.hidden && f.textContent.includes('refused');", json!([]))
+        .await;
+    browser.type_into("#token-input", token).await;
+    browser.click("#token-form button[type='submit']").await;
+    browser
+        .wait_for("the console with the token", "return document.body.dataset.ready === 'true' && document.querySelectorAll('#persona-list .persona').length === 3;", json!([]))
+        .await;
+    let stored = browser
+        .js(
+            "return sessionStorage.getItem('wxmock.admin-token');",
+            json!([]),
+        )
+        .await;
+    assert_eq!(stored, token);
+    // A #token= link: no prompt, and the token leaves the address bar.
+    browser.js("sessionStorage.clear();", json!([])).await;
+    browser.goto(&format!("{}/", serve.url)).await;
+    browser
+        .goto(&format!("{}/__admin/console#token={token}", serve.url))
+        .await;
+    browser
+        .wait_for(
+            "the console from the link",
+            "return document.body.dataset.ready === 'true';",
+            json!([]),
+        )
+        .await;
+    let hash = browser.js("return location.hash;", json!([])).await;
+    assert_eq!(hash, "#personas");
+    assert_eq!(
+        browser
+            .js(
+                "return document.querySelector('#token-form').hidden;",
+                json!([])
+            )
+            .await,
+        true
+    );
+    browser.quit().await;
+}

@@ -56,7 +56,6 @@ pub fn app_on(state: AppState, loopback: bool) -> Router {
     }
     let wechat = wechat.layer(from_fn(crate::console::home));
     let admin = crate::admin::routes()
-        .merge(crate::console::routes())
         .fallback(admin_not_found)
         .method_not_allowed_fallback(admin_wrong_method)
         .layer(from_fn_with_state(
@@ -75,6 +74,8 @@ pub fn app_on(state: AppState, loopback: bool) -> Router {
         // `/__admin` itself and `/__admin/` are the control API's too, not WeChat's.
         .route("/__admin", any(admin_not_found))
         .route("/__admin/", any(admin_not_found))
+        // The console's static files: outside the guard, so the page loads and asks for a token.
+        .merge(crate::console::routes())
         .nest("/__admin", admin)
         .merge(wechat)
         .with_state(state)

@@ -190,3 +190,23 @@ fn every_call_the_console_makes_is_a_documented_control_api_route() {
         );
     }
 }
+
+#[tokio::test]
+async fn with_a_token_the_console_loads_and_its_calls_need_the_token() {
+    let fake = control_plane_support::fake_with(
+        wxmock_server::Config::from_toml("[admin]\ntoken = 'console-test-token'").unwrap(),
+    );
+    for path in ["/__admin/console", "/__admin/console/console.js"] {
+        assert_eq!(fake.get(path).await.status, 200, "{path}");
+    }
+    assert_eq!(fake.get("/__admin/apps").await.status, 401);
+    let with_token = fake
+        .send(
+            Request::get("/__admin/apps")
+                .header(header::AUTHORIZATION, "Bearer console-test-token")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(with_token.status, 200, "{}", with_token.text());
+}

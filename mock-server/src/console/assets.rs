@@ -25,21 +25,27 @@ pub const LOGIN_SHIM: &str = include_str!("assets/wxmock-login.js");
 const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
                    connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
+/// The console's routes, with their full paths. They sit outside the control API's guard: the
+/// files are the same for everyone and hold nothing secret (the demo app's credentials are
+/// published), so a browser can load the page and then be asked for the token its calls need.
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/console", get(index))
-        .route("/console/", get(index))
+        .route("/__admin/console", get(index))
+        .route("/__admin/console/", get(index))
         .route(
-            "/console/console.js",
+            "/__admin/console/console.js",
             get(|| file("text/javascript; charset=utf-8", SCRIPT)),
         )
         .route(
-            "/console/console.css",
+            "/__admin/console/console.css",
             get(|| file("text/css; charset=utf-8", STYLE)),
         )
-        .route("/console/favicon.svg", get(|| file("image/svg+xml", ICON)))
         .route(
-            "/console/wxmock-login.js",
+            "/__admin/console/favicon.svg",
+            get(|| file("image/svg+xml", ICON)),
+        )
+        .route(
+            "/__admin/console/wxmock-login.js",
             get(|| file("text/javascript; charset=utf-8", LOGIN_SHIM)),
         )
 }
