@@ -41,7 +41,17 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        if state.has(Defect::OpenidAsPassword) {
+            if let Some(caller) = openid_login(parts, state) {
+                return Ok(caller);
+            }
+        }
         let Some(header) = parts.headers.get(AUTHORIZATION) else {
+            if state.has(Defect::TokenInQuery) {
+                if let Some(token) = query_token(parts) {
+                    return authenticate(state, &token);
+                }
+            }
             if state.has(Defect::OptionalAuth) {
                 return Ok(Caller::anonymous());
             }
@@ -56,6 +66,38 @@ impl FromRequestParts<AppState> for Caller {
     }
 }
 
+/// The bug of `openid-as-password`: `Basic openid:openid` (or an empty password), or the
+/// openid as a bearer token, names a user.
+fn openid_login(parts: &Parts, state: &AppState) -> Option<Caller> {
+    use base64::Engine as _;
+    let value = parts.headers.get(AUTHORIZATION)?.to_str().ok()?.trim();
+    let (scheme, rest) = value.split_once(' ')?;
+    let openid = if scheme.eq_ignore_ascii_case("basic") {
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(rest.trim())
+            .ok()?;
+        let text = String::from_utf8(decoded).ok()?;
+        let (user, password) = text.split_once(':')?;
+        (password.is_empty() || password == user).then(|| user.to_owned())?
+    } else {
+        rest.trim().to_owned()
+    };
+    let session = state.sessions.latest_session_of_openid(&openid)?;
+    Some(Caller {
+        user_id: session.user_id.clone(),
+        session,
+    })
+}
+
+/// The bug of `token-in-query`: `?token=` or `?access_token=`.
+fn query_token(parts: &Parts) -> Option<String> {
+    let query = parts.uri.query()?;
+    query.split('&').find_map(|pair| {
+        let (k, v) = pair.split_once('=')?;
+        (matches!(k, "token" | "access_token") && !v.is_empty()).then(|| v.to_owned())
+    })
+}
+
 /// The token of a `Bearer` credential (the scheme is case-insensitive, RFC 7235).
 fn bearer_token(value: &str) -> Option<&str> {
     let (scheme, token) = value.trim().split_once(' ')?;
@@ -64,7 +106,8 @@ fn bearer_token(value: &str) -> Option<&str> {
 }
 
 fn authenticate(state: &AppState, token: &str) -> Result<Caller, ApiError> {
-    if state.has(Defect::PredictableToken) && token::looks_opaque(token) {
+    let opaque = state.has(Defect::PredictableToken) || state.has(Defect::OpaqueTokenNoExpiry);
+    if opaque && token::looks_opaque(token) {
         let session = state
             .sessions
             .session_for_opaque_token(token)

@@ -39,6 +39,9 @@ pub enum Defect {
     UrlsafeBase64,
     PhoneCountrycodeNumber,
     WedgeOnUpstreamReset,
+    OpenidAsPassword,
+    TokenInQuery,
+    OpaqueTokenNoExpiry,
 }
 
 impl Defect {
@@ -73,6 +76,9 @@ impl Defect {
         Defect::UrlsafeBase64,
         Defect::PhoneCountrycodeNumber,
         Defect::WedgeOnUpstreamReset,
+        Defect::OpenidAsPassword,
+        Defect::TokenInQuery,
+        Defect::OpaqueTokenNoExpiry,
     ];
 
     /// The switch's kebab-case name (what `DEFECTS=` and `wxmock demo --defect` take).
@@ -107,6 +113,9 @@ impl Defect {
             Defect::UrlsafeBase64 => "urlsafe-base64",
             Defect::PhoneCountrycodeNumber => "phone-countrycode-number",
             Defect::WedgeOnUpstreamReset => "wedge-on-upstream-reset",
+            Defect::OpenidAsPassword => "openid-as-password",
+            Defect::TokenInQuery => "token-in-query",
+            Defect::OpaqueTokenNoExpiry => "opaque-token-no-expiry",
         }
     }
 
@@ -184,6 +193,9 @@ impl Defect {
             Defect::WedgeOnUpstreamReset => {
                 "after WeChat resets one connection, every later request answers 500, like a poisoned pool"
             }
+            Defect::OpenidAsPassword => "logs in by HTTP Basic with the openid as user name and password (Django's create_user(openid, password=openid)), or takes the openid itself as a token",
+            Defect::TokenInQuery => "also reads the token from ?token= or ?access_token=, so tokens end up in access logs and Referer headers",
+            Defect::OpaqueTokenNoExpiry => "hands out random opaque tokens kept in a table with no expiry column: a token works forever",
         }
     }
 }
@@ -225,7 +237,7 @@ mod tests {
     fn all_lists_every_defect_once() {
         let set: std::collections::BTreeSet<_> = Defect::ALL.iter().collect();
         assert_eq!(set.len(), Defect::ALL.len());
-        assert_eq!(Defect::ALL.len(), 29);
+        assert_eq!(Defect::ALL.len(), 32);
     }
 
     #[test]

@@ -129,6 +129,15 @@ impl SessionStore {
             .unwrap_or_default()
     }
 
+    /// The latest session of the user with this openid (only the defect `openid-as-password`
+    /// looks users up this way).
+    pub fn latest_session_of_openid(&self, openid: &str) -> Option<Session> {
+        let inner = self.lock();
+        let user = inner.users.get(openid)?;
+        let sid = inner.latest_by_user.get(&user.user_id)?;
+        inner.sessions.get(sid).cloned()
+    }
+
     pub fn bind_opaque_token(&self, token: &str, sid: &str) {
         self.lock().opaque.insert(token.to_owned(), sid.to_owned());
     }

@@ -3,7 +3,9 @@
 //! family needs different parts of the profile and of the fake.
 
 pub mod access_token;
+pub mod auth;
 pub mod crypto;
+pub mod lifetime;
 pub mod login;
 pub mod robustness;
 pub mod token;
@@ -187,6 +189,8 @@ pub fn catalogue() -> Vec<Case> {
         .map_or(0, |i| i + 1);
     all.splice(after_happy..after_happy, accepted);
     all.extend(tokens);
+    all.extend(lifetime::cases());
+    all.extend(auth::cases());
     all.extend(crypto::cases());
     all.extend(access_token::cases());
     all.extend(run_level);

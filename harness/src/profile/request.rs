@@ -49,6 +49,75 @@ impl RequestTemplate {
             }
     }
 
+    /// The same request without the entries that carry the credential (query parameters,
+    /// headers, cookies and top-level body fields naming `{{token}}` or `{{token.NAME}}`): the
+    /// base for requests that put a credential somewhere else on purpose.
+    pub fn without_credential(&self) -> RequestTemplate {
+        use super::template::{mentions, value_mentions};
+        let keep = |pairs: &[(String, String)]| -> Vec<(String, String)> {
+            pairs
+                .iter()
+                .filter(|(_, v)| !mentions(v, "token"))
+                .cloned()
+                .collect()
+        };
+        let body = match &self.body {
+            Some(BodyTemplate::Json(serde_json::Value::Object(map))) => {
+                Some(BodyTemplate::Json(serde_json::Value::Object(
+                    map.iter()
+                        .filter(|(_, v)| !value_mentions(v, "token"))
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect(),
+                )))
+            }
+            Some(BodyTemplate::Form(pairs)) => Some(BodyTemplate::Form(
+                pairs
+                    .iter()
+                    .filter(|(_, v)| !value_mentions(v, "token"))
+                    .cloned()
+                    .collect(),
+            )),
+            other => other.clone(),
+        };
+        RequestTemplate {
+            method: self.method.clone(),
+            path: self.path.clone(),
+            query: keep(&self.query),
+            headers: keep(&self.headers),
+            cookies: keep(&self.cookies),
+            body,
+        }
+    }
+
+    /// Where the credential travels: `"query"`, `"header"`, `"cookie"`, `"body"` or `"path"`.
+    pub fn credential_places(&self) -> Vec<&'static str> {
+        use super::template::{mentions, value_mentions};
+        let mut out = Vec::new();
+        if mentions(&self.path, "token") {
+            out.push("path");
+        }
+        for (place, pairs) in [
+            ("query", &self.query),
+            ("header", &self.headers),
+            ("cookie", &self.cookies),
+        ] {
+            if pairs.iter().any(|(_, v)| mentions(v, "token")) {
+                out.push(place);
+            }
+        }
+        let in_body = match &self.body {
+            Some(BodyTemplate::Json(v)) => value_mentions(v, "token"),
+            Some(BodyTemplate::Form(pairs)) => {
+                pairs.iter().any(|(_, v)| value_mentions(v, "token"))
+            }
+            None => false,
+        };
+        if in_body {
+            out.push("body");
+        }
+        out
+    }
+
     /// Whether the request carries encrypted user data (`{{encrypted_data}}` or `{{iv}}`).
     pub fn carries_data(&self) -> bool {
         ["encrypted_data", "iv", "raw_data", "signature"]

@@ -39,7 +39,12 @@ pub async fn handle(
     let session = state
         .sessions
         .login(identity, state.has(Defect::NewUserEveryLogin));
-    let token = if state.has(Defect::PredictableToken) {
+    let token = if state.has(Defect::OpaqueTokenNoExpiry) {
+        // The bug: a random token in a table with no expiry column.
+        let token = crate::session::random_hex(16);
+        state.sessions.bind_opaque_token(&token, &session.sid);
+        token
+    } else if state.has(Defect::PredictableToken) {
         let token = token::predictable_token(&session.openid);
         state.sessions.bind_opaque_token(&token, &session.sid);
         token

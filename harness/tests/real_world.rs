@@ -1,0 +1,179 @@
+//! The depth cases on other-language backends of the real-world shapes they exist for, in plain
+//! Node or Python's standard library (tests/backends/): each case fails on the backend with the
+//! defect and passes on the same backend without it.
+
+use std::process::Command;
+
+use wxmock_harness::profile::Profile;
+use wxmock_harness::runner::{run, RunOptions};
+
+fn have(tool: &str) -> bool {
+    let ok = Command::new(tool)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        assert!(std::env::var_os("CI").is_none(), "{tool} is required in CI");
+        eprintln!("skipped: {tool} is not installed");
+    }
+    ok
+}
+
+fn faketime() -> bool {
+    let ok = std::path::Path::new(wxmock_harness::clock::DEBIAN_FAKETIME_LIB).is_file();
+    if !ok {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "libfaketime is required in CI"
+        );
+        eprintln!("skipped: libfaketime (Debian package faketime) is not installed");
+    }
+    ok
+}
+
+/// A profile for `script` run by `program`, with `defect` in its environment and `extra` TOML
+/// appended after `[backend.env]` (so it may open new sections).
+fn profile(program: &str, script: &str, defect: &str, backend_extra: &str, extra: &str) -> Profile {
+    let script = format!("{}/tests/backends/{script}", env!("CARGO_MANIFEST_DIR"));
+    let text = format!(
+        r#"
+[backend]
+base_url = "http://127.0.0.1:{{{{port}}}}"
+command = [{program:?}, {script:?}]
+ready_url = "/ready"
+ready_timeout_secs = 20
+{backend_extra}
+[backend.env]
+PORT = "{{{{port}}}}"
+WX_API_BASE = "{{{{wechat_base_url}}}}"
+WX_APPID = "{{{{appid}}}}"
+WX_SECRET = "{{{{secret}}}}"
+DEFECT = {defect:?}
+{extra}
+"#
+    );
+    Profile::from_toml_str(&text, script.rsplit('/').next().unwrap_or("backend")).expect("valid")
+}
+
+/// Runs `ids`; returns (id, status, reason) in catalogue order.
+async fn statuses(profile: Profile, ids: &[&str]) -> Vec<(String, String, String)> {
+    let options = RunOptions {
+        seed: Some(7),
+        only: ids.iter().map(|s| s.to_string()).collect(),
+        ..RunOptions::default()
+    };
+    let report = run(profile, options, None, &mut []).await.expect("run");
+    assert_eq!(report.cases.len(), ids.len(), "unknown ids in {ids:?}");
+    report
+        .cases
+        .iter()
+        .map(|c| {
+            (
+                c.id.clone(),
+                c.status.clone(),
+                c.reason.clone().unwrap_or_default(),
+            )
+        })
+        .collect()
+}
+
+fn assert_all(got: &[(String, String, String)], status: &str) {
+    for (id, s, reason) in got {
+        assert_eq!(s, status, "{id}: {reason}");
+    }
+}
+
+const DJANGO: &str = r#"
+[login]
+path = "/api/login"
+[auth]
+style = "scheme"
+scheme = "Token"
+[protected]
+path = "/api/me"
+identity_pointer = "/username"
+"#;
+
+#[tokio::test]
+async fn a_django_style_backend_whose_password_is_the_openid_fails_auth_openid_credential() {
+    if !have("python3") {
+        return;
+    }
+    let ids = ["auth.openid-credential"];
+    let bad = statuses(
+        profile("python3", "django_basic.py", "openid-password", "", DJANGO),
+        &ids,
+    )
+    .await;
+    assert_all(&bad, "failed");
+    assert!(bad[0].2.contains("Basic openid:openid"), "{}", bad[0].2);
+    let clean = statuses(profile("python3", "django_basic.py", "", "", DJANGO), &ids).await;
+    assert_all(&clean, "passed");
+}
+
+const EXPRESS: &str = r#"
+[login]
+path = "/api/login"
+[protected]
+path = "/api/me"
+identity_pointer = "/openid"
+"#;
+
+#[tokio::test]
+async fn an_express_backend_reading_the_token_from_the_query_fails_auth_token_in_query() {
+    if !have("node") {
+        return;
+    }
+    let ids = ["auth.token-in-query"];
+    let bad = statuses(
+        profile("node", "express-db-token.js", "query-token", "", EXPRESS),
+        &ids,
+    )
+    .await;
+    assert_all(&bad, "failed");
+    assert!(
+        bad[0].2.contains("?token=") && bad[0].2.contains("?access_token="),
+        "{}",
+        bad[0].2
+    );
+    let clean = statuses(
+        profile("node", "express-db-token.js", "", "", EXPRESS),
+        &ids,
+    )
+    .await;
+    assert_all(&clean, "passed");
+}
+
+#[tokio::test]
+async fn a_db_token_backend_with_no_expiry_fails_token_lifetime_under_faketime() {
+    if !have("node") || !faketime() {
+        return;
+    }
+    let ids = ["token.lifetime"];
+    let clock = "clock = \"faketime\"";
+    let bad = statuses(
+        profile("node", "express-db-token.js", "no-expiry", clock, EXPRESS),
+        &ids,
+    )
+    .await;
+    assert_all(&bad, "failed");
+    assert!(
+        bad[0].2.contains("7days") && bad[0].2.contains("libfaketime"),
+        "{}",
+        bad[0].2
+    );
+    let clean = statuses(
+        profile("node", "express-db-token.js", "", clock, EXPRESS),
+        &ids,
+    )
+    .await;
+    assert_all(&clean, "passed");
+    // Without a movable clock the case says how to get one.
+    let fixed = statuses(
+        profile("node", "express-db-token.js", "no-expiry", "", EXPRESS),
+        &ids,
+    )
+    .await;
+    assert_eq!(fixed[0].1, "skipped");
+    assert!(fixed[0].2.contains("faketime"), "{}", fixed[0].2);
+}
