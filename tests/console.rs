@@ -456,6 +456,7 @@ async fn with_an_admin_token_the_console_asks_for_it_once_per_tab() {
             json!([]),
         )
         .await;
+    browser.save_screenshot("6-token").await;
     browser.type_into("#token-input", "wrong-token").await;
     browser.click("#token-form button[type='submit']").await;
     browser

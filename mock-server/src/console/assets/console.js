@@ -83,9 +83,14 @@
     const text = await response.text();
     let json = null;
     try { json = JSON.parse(text); } catch (_) { /* not JSON: reported below */ }
-    if (response.status === 401) askForToken(Boolean(token));
     if (!response.ok) {
-      throw new Error((json && json.error) || `${method} /__admin${path} answered HTTP ${response.status}`);
+      const error = new Error((json && json.error) || `${method} /__admin${path} answered HTTP ${response.status}`);
+      if (response.status === 401) {
+        // The token prompt says it; no second message.
+        error.needsToken = true;
+        askForToken(Boolean(token));
+      }
+      throw error;
     }
     return json;
   }
@@ -133,7 +138,7 @@
 
   function guarded(fn) {
     return async (...args) => {
-      try { await fn(...args); } catch (err) { say(err.message); }
+      try { await fn(...args); } catch (err) { if (!err.needsToken) say(err.message); }
     };
   }
 
@@ -620,7 +625,7 @@
       await Promise.all([pollJournal(), loadFaults(), loadClock(), watchApps()]);
       $('#status').dataset.offline = '';
     } catch (err) {
-      say(`The fake does not answer (${err.message}); retrying.`);
+      if (!err.needsToken) say(`The fake does not answer (${err.message}); retrying.`);
     } finally {
       polling = false;
     }
@@ -653,7 +658,7 @@
       await Promise.all([loadScenarios(), loadForgeChoices(), pollJournal()]);
       document.body.dataset.ready = 'true';
     } catch (err) {
-      say(`Cannot reach the control API: ${err.message}`);
+      if (!err.needsToken) say(`Cannot reach the control API: ${err.message}`);
     }
     setInterval(tick, POLL_MS);
   }
