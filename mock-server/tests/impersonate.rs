@@ -380,6 +380,57 @@ async fn the_preload_covers_esm_named_imports_and_requests_with_their_own_https_
     assert_eq!(s.exchanges_seen(), 2);
 }
 
+#[tokio::test]
+async fn the_front_closes_half_sent_heads_and_silent_tunnels_like_the_main_port() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let config = wxmock_server::Config {
+        connections: wxmock_server::connection::ConnectionConfig {
+            header_read_timeout_ms: 200,
+            idle_timeout_ms: 400,
+            ..Default::default()
+        },
+        ..wxmock_server::Config::default()
+    };
+    let mock = MockWeChat::builder().config(config).start().await;
+    let ca = LocalCa::generate().expect("ca");
+    let front = FrontHandle::start(
+        "127.0.0.1:0".parse().expect("addr"),
+        mock.state().clone(),
+        ca.server_config().expect("tls"),
+        Mode::Proxy,
+    )
+    .await
+    .expect("front");
+    let closed = |mut socket: tokio::net::TcpStream| async move {
+        let mut received = Vec::new();
+        tokio::time::timeout(
+            std::time::Duration::from_secs(10),
+            socket.read_to_end(&mut received),
+        )
+        .await
+        .map(|_| String::from_utf8_lossy(&received).into_owned())
+    };
+    let mut half = tokio::net::TcpStream::connect(front.address())
+        .await
+        .expect("connect");
+    half.write_all(b"GET http://api.weixin.qq.com/sns/jscode2session HTTP/1.1\r\nHo")
+        .await
+        .expect("write");
+    let mut tunnel = tokio::net::TcpStream::connect(front.address())
+        .await
+        .expect("connect");
+    tunnel
+        .write_all(b"CONNECT api.weixin.qq.com:443 HTTP/1.1\r\nHost: api.weixin.qq.com:443\r\n\r\n")
+        .await
+        .expect("write");
+    assert!(
+        closed(half).await.is_ok(),
+        "a half-sent head held its connection"
+    );
+    let answered = closed(tunnel).await.expect("a silent tunnel is closed");
+    assert!(answered.starts_with("HTTP/1.1 200"), "{answered}");
+}
+
 fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     let path = dir.join(name);
     std::fs::write(&path, text).expect("write");

@@ -8,8 +8,7 @@
 use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
-use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::body::Body;
@@ -17,6 +16,7 @@ use axum::http::{header, Request, Response, StatusCode};
 use axum::Router;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
+use hyper::upgrade::OnUpgrade;
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
@@ -25,6 +25,7 @@ use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt as _;
 
 use super::target::{decide, Decision, Place};
+use crate::connection::{Registry, TrackedService, Watch};
 use crate::error::ServerError;
 use crate::state::AppState;
 
@@ -43,6 +44,8 @@ pub enum Mode {
 }
 
 /// Serves the impersonation front for `state` on `listener` until `shutdown` resolves.
+/// Connections are watched as on the main port (`crate::connection`: slow heads, idleness, the
+/// connection limit), a tunnel counting as its one connection.
 pub async fn serve<F>(
     listener: TcpListener,
     state: AppState,
@@ -53,9 +56,13 @@ pub async fn serve<F>(
 where
     F: Future<Output = ()> + Send + 'static,
 {
+    // The same gate as the main port: off loopback, the control API needs its token.
+    let loopback = listener.local_addr()?.ip().is_loopback();
+    let registry = Registry::new(&state.connections);
     let front = Front {
-        router: crate::server::app(state),
+        router: crate::server::app_on(state, loopback),
         acceptor: TlsAcceptor::from(tls),
+        registry: registry.clone(),
     };
     // Connections watch this to close once their in-flight request is answered.
     let (stop, stopping) = watch::channel(false);
@@ -73,10 +80,23 @@ where
             },
             () = &mut shutdown => break,
         };
+        let Some(slot) = registry.admit() else {
+            tracing::warn!(
+                limit = registry.max(),
+                "impersonation front: connection refused, every connection is answering a request"
+            );
+            drop(stream);
+            continue;
+        };
         let front = front.clone();
         let stopping = stopping.clone();
+        let registry = registry.clone();
         tokio::spawn(async move {
-            front.connection(stream, mode, stopping).await;
+            tokio::select! {
+                () = front.connection(stream, mode, slot.watch.clone(), stopping) => {}
+                () = registry.watchdog(&slot.watch) => {}
+            }
+            drop(slot);
         });
     }
     let _ = stop.send(true);
@@ -87,10 +107,21 @@ where
 struct Front {
     router: Router,
     acceptor: TlsAcceptor,
+    registry: Arc<Registry>,
 }
 
+/// Where a CONNECT's upgrade waits for the connection task to take it over. A std Mutex: set
+/// once by the request, taken once after the connection ends, never held across an await.
+type TunnelSlot = Arc<Mutex<Option<OnUpgrade>>>;
+
 impl Front {
-    async fn connection(self, stream: TcpStream, mode: Mode, stopping: watch::Receiver<bool>) {
+    async fn connection(
+        self,
+        stream: TcpStream,
+        mode: Mode,
+        watch: Arc<Watch>,
+        stopping: watch::Receiver<bool>,
+    ) {
         let _ = stream.set_nodelay(true);
         let tls_first = match mode {
             Mode::Tls => true,
@@ -107,30 +138,65 @@ impl Front {
             Mode::Proxy => Place::Proxy,
             Mode::Tls => Place::Direct,
         };
+        let stream = self.registry.watched(stream, watch.clone());
+        let tunnel: TunnelSlot = Arc::default();
         if tls_first {
             match self.acceptor.accept(stream).await {
-                Ok(tls) => self.http(tls, place, stopping).await,
+                Ok(tls) => {
+                    self.http(tls, place, &watch, Some(&tunnel), stopping.clone())
+                        .await
+                }
                 Err(err) => {
                     tracing::debug!(error = %err, "impersonation front: TLS handshake failed")
                 }
             }
         } else {
-            self.http(stream, place, stopping).await;
+            self.http(stream, place, &watch, Some(&tunnel), stopping.clone())
+                .await;
+        }
+        // A CONNECT ended the HTTP connection by upgrading it: TLS as api.weixin.qq.com inside.
+        let upgrade = tunnel.lock().ok().and_then(|mut slot| slot.take());
+        let Some(upgrade) = upgrade else {
+            return;
+        };
+        match upgrade.await {
+            Ok(upgraded) => match self.acceptor.accept(TokioIo::new(upgraded)).await {
+                Ok(tls) => self.http(tls, Place::Tunnel, &watch, None, stopping).await,
+                Err(err) => tracing::debug!(
+                    error = %err,
+                    "impersonation front: TLS handshake in a tunnel failed"
+                ),
+            },
+            Err(err) => {
+                tracing::debug!(error = %err, "impersonation front: CONNECT upgrade failed")
+            }
         }
     }
 
-    /// HTTP/1.1 on one connection (with upgrades, for CONNECT), closed gracefully on shutdown.
-    async fn http<S>(&self, io: S, place: Place, stopping: watch::Receiver<bool>)
-    where
+    /// HTTP/1.1 on one connection (with upgrades when `tunnel` can take one), closed
+    /// gracefully on shutdown.
+    async fn http<S>(
+        &self,
+        io: S,
+        place: Place,
+        watch: &Arc<Watch>,
+        tunnel: Option<&TunnelSlot>,
+        stopping: watch::Receiver<bool>,
+    ) where
         S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
         let front = self.clone();
-        let tunnels = stopping.clone();
+        let tunnel = tunnel.cloned();
         let service = hyper::service::service_fn(move |request: Request<Incoming>| {
             let front = front.clone();
-            let stopping = tunnels.clone();
-            async move { Ok::<_, Infallible>(front.handle(request, place, stopping).await) }
+            let tunnel = tunnel.clone();
+            async move { Ok::<_, Infallible>(front.answer(request, place, tunnel).await) }
         });
+        let service = TrackedService {
+            inner: service,
+            registry: self.registry.clone(),
+            watch: watch.clone(),
+        };
         let connection = http1::Builder::new()
             .serve_connection(TokioIo::new(io), service)
             .with_upgrades();
@@ -149,23 +215,11 @@ impl Front {
         }
     }
 
-    /// Boxed as `Send` by declaration: a tunnel serves `http` again from inside `handle`, and
-    /// the compiler cannot prove that recursive future `Send` on its own.
-    fn handle(
-        &self,
-        request: Request<Incoming>,
-        place: Place,
-        stopping: watch::Receiver<bool>,
-    ) -> Pin<Box<dyn Future<Output = Response<Body>> + Send>> {
-        let front = self.clone();
-        Box::pin(async move { front.answer(request, place, stopping).await })
-    }
-
     async fn answer(
         &self,
         request: Request<Incoming>,
         place: Place,
-        stopping: watch::Receiver<bool>,
+        tunnel: Option<TunnelSlot>,
     ) -> Response<Body> {
         match decide(request, place) {
             Decision::Fake(request) => {
@@ -179,22 +233,14 @@ impl Front {
                 refusal(reason)
             }
             Decision::Tunnel(mut request) => {
+                // `decide` opens tunnels only on the proxy port, where the slot always exists.
+                let Some(tunnel) = tunnel else {
+                    return refusal("CONNECT is not accepted here".into());
+                };
                 let upgrade = hyper::upgrade::on(&mut request);
-                let front = self.clone();
-                tokio::spawn(async move {
-                    match upgrade.await {
-                        Ok(upgraded) => match front.acceptor.accept(TokioIo::new(upgraded)).await {
-                            Ok(tls) => front.http(tls, Place::Tunnel, stopping).await,
-                            Err(err) => tracing::debug!(
-                                error = %err,
-                                "impersonation front: TLS handshake in a tunnel failed"
-                            ),
-                        },
-                        Err(err) => {
-                            tracing::debug!(error = %err, "impersonation front: CONNECT upgrade failed")
-                        }
-                    }
-                });
+                if let Ok(mut slot) = tunnel.lock() {
+                    *slot = Some(upgrade);
+                }
                 Response::new(Body::empty())
             }
         }
