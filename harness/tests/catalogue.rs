@@ -158,10 +158,10 @@ matrix! {
     alg_none_fails_exactly_its_cases: "alg-none" => ["token.alg-none"];
     weak_secret_fails_exactly_its_cases: "weak-secret" => ["token.weak-secret"];
     accept_tampered_fails_exactly_its_cases: "accept-tampered" => ["token.tampered", "token.alg-none"];
-    token_on_errcode_fails_exactly_its_cases: "token-on-errcode" => ["login.invalid-code", "login.code-reused", "login.wechat-busy", "login.rate-limited", "login.high-risk"];
-    crash_on_errcode_fails_exactly_its_cases: "crash-on-errcode" => ["login.invalid-code", "login.code-reused", "login.high-risk"];
-    no_upstream_timeout_fails_exactly_its_cases: "no-upstream-timeout" => ["login.upstream-timeout"];
-    accept_garbage_upstream_fails_exactly_its_cases: "accept-garbage-upstream" => ["login.upstream-garbage"];
+    token_on_errcode_fails_exactly_its_cases: "token-on-errcode" => ["login.upstream-error-status", "login.invalid-code", "login.code-reused", "login.wechat-busy", "login.rate-limited", "login.high-risk"];
+    crash_on_errcode_fails_exactly_its_cases: "crash-on-errcode" => ["login.upstream-error-status", "login.invalid-code", "login.code-reused", "login.high-risk"];
+    no_upstream_timeout_fails_exactly_its_cases: "no-upstream-timeout" => ["login.upstream-error-status", "login.upstream-timeout"];
+    accept_garbage_upstream_fails_exactly_its_cases: "accept-garbage-upstream" => ["login.upstream-error-status", "login.upstream-garbage"];
     no_grant_type_fails_exactly_its_cases: "no-grant-type" => ["login.happy"];
     forward_empty_code_fails_exactly_its_cases: "forward-empty-code" => ["login.missing-code"];
     new_user_every_login_fails_exactly_its_cases: "new-user-every-login" => ["login.returning-user"];
@@ -178,8 +178,10 @@ matrix! {
     truncate_nickname_fails_exactly_its_cases: "truncate-nickname" => ["data.roundtrip-property"];
     urlsafe_base64_fails_exactly_its_cases: "urlsafe-base64" => ["data.user-info", "data.roundtrip-property"];
     phone_countrycode_number_fails_exactly_its_cases: "phone-countrycode-number" => ["data.phone-number"];
-    wedge_on_upstream_reset_fails_exactly_its_cases: "wedge-on-upstream-reset" => ["robust.survives"];
+    wedge_on_upstream_reset_fails_exactly_its_cases: "wedge-on-upstream-reset" => ["login.upstream-error-status", "robust.survives"];
     openid_as_password_fails_exactly_its_cases: "openid-as-password" => ["auth.openid-credential"];
     token_in_query_fails_exactly_its_cases: "token-in-query" => ["auth.token-in-query"];
     opaque_token_no_expiry_fails_exactly_its_cases: "opaque-token-no-expiry" => ["token.lifetime"];
+    errcode_zero_is_error_fails_exactly_its_cases: "errcode-zero-is-error" => ["login.errcode-zero"];
+    upstream_error_500_fails_exactly_its_cases: "upstream-error-500" => ["login.upstream-error-status"];
 }

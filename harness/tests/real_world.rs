@@ -177,3 +177,44 @@ async fn a_db_token_backend_with_no_expiry_fails_token_lifetime_under_faketime()
     assert_eq!(fixed[0].1, "skipped");
     assert!(fixed[0].2.contains("faketime"), "{}", fixed[0].2);
 }
+
+#[tokio::test]
+async fn an_express_backend_failing_on_any_errcode_fails_login_errcode_zero() {
+    if !have("node") {
+        return;
+    }
+    let ids = ["login.errcode-zero"];
+    let bad = statuses(
+        profile("node", "express-db-token.js", "errcode-any", "", EXPRESS),
+        &ids,
+    )
+    .await;
+    assert_all(&bad, "failed");
+    let clean = statuses(
+        profile("node", "express-db-token.js", "", "", EXPRESS),
+        &ids,
+    )
+    .await;
+    assert_all(&clean, "passed");
+}
+
+#[tokio::test]
+async fn an_express_backend_without_a_try_catch_fails_login_upstream_error_status() {
+    if !have("node") {
+        return;
+    }
+    let ids = ["login.upstream-error-status"];
+    let bad = statuses(
+        profile("node", "express-db-token.js", "bare-500", "", EXPRESS),
+        &ids,
+    )
+    .await;
+    assert_all(&bad, "failed");
+    assert!(bad[0].2.contains("HTTP 500"), "{}", bad[0].2);
+    let clean = statuses(
+        profile("node", "express-db-token.js", "", "", EXPRESS),
+        &ids,
+    )
+    .await;
+    assert_all(&clean, "passed");
+}

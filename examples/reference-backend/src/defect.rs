@@ -42,6 +42,8 @@ pub enum Defect {
     OpenidAsPassword,
     TokenInQuery,
     OpaqueTokenNoExpiry,
+    ErrcodeZeroIsError,
+    UpstreamError500,
 }
 
 impl Defect {
@@ -79,6 +81,8 @@ impl Defect {
         Defect::OpenidAsPassword,
         Defect::TokenInQuery,
         Defect::OpaqueTokenNoExpiry,
+        Defect::ErrcodeZeroIsError,
+        Defect::UpstreamError500,
     ];
 
     /// The switch's kebab-case name (what `DEFECTS=` and `wxmock demo --defect` take).
@@ -116,6 +120,8 @@ impl Defect {
             Defect::OpenidAsPassword => "openid-as-password",
             Defect::TokenInQuery => "token-in-query",
             Defect::OpaqueTokenNoExpiry => "opaque-token-no-expiry",
+            Defect::ErrcodeZeroIsError => "errcode-zero-is-error",
+            Defect::UpstreamError500 => "upstream-error-500",
         }
     }
 
@@ -196,6 +202,8 @@ impl Defect {
             Defect::OpenidAsPassword => "logs in by HTTP Basic with the openid as user name and password (Django's create_user(openid, password=openid)), or takes the openid itself as a token",
             Defect::TokenInQuery => "also reads the token from ?token= or ?access_token=, so tokens end up in access logs and Referer headers",
             Defect::OpaqueTokenNoExpiry => "hands out random opaque tokens kept in a table with no expiry column: a token works forever",
+            Defect::ErrcodeZeroIsError => "treats any errcode field in the jscode2session answer as a failure, errcode 0 (the shape WeChat's docs show) included",
+            Defect::UpstreamError500 => "lets WeChat failures (busy, garbage, gateway pages, resets, timeouts) escape as a bare 500 from an unhandled exception",
         }
     }
 }
@@ -237,7 +245,7 @@ mod tests {
     fn all_lists_every_defect_once() {
         let set: std::collections::BTreeSet<_> = Defect::ALL.iter().collect();
         assert_eq!(set.len(), Defect::ALL.len());
-        assert_eq!(Defect::ALL.len(), 32);
+        assert_eq!(Defect::ALL.len(), 34);
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod lifetime;
 pub mod login;
 pub mod robustness;
 pub mod token;
+pub mod upstream;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -189,11 +190,18 @@ pub fn catalogue() -> Vec<Case> {
         .map_or(0, |i| i + 1);
     all.splice(after_happy..after_happy, accepted);
     all.extend(tokens);
+    let (last, upstream): (Vec<Case>, Vec<Case>) = upstream::cases()
+        .into_iter()
+        .partition(|case| case.id == "login.upstream-error-status");
+    all.extend(upstream);
     all.extend(lifetime::cases());
     all.extend(auth::cases());
     all.extend(crypto::cases());
     all.extend(access_token::cases());
     all.extend(run_level);
     all.extend(robustness::cases());
+    // After robust.*: a reset from WeChat may poison a backend's connection pool for the rest of
+    // the run, which robust.survives judges on its own.
+    all.extend(last);
     all
 }

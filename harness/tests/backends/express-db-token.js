@@ -6,6 +6,7 @@
 //   query-token   also reads `?token=` / `?access_token=` (koa/express tutorials' "convenience")
 //   no-expiry     the token row has no expiry column: a token works forever
 //   errcode-any   treats any `errcode` field in WeChat's answer as a failure, errcode 0 included
+//   bare-500      no try/catch around the WeChat call: every upstream failure is Express's 500
 'use strict';
 const http = require('http');
 const crypto = require('crypto');
@@ -64,7 +65,10 @@ http.createServer((req, res) => {
       try { code = JSON.parse(raw || '{}').code; } catch (e) { return send(res, 400, { error: 'bad json' }); }
       if (typeof code !== 'string' || code.trim() === '') return send(res, 400, { error: 'missing code' });
       let answer;
-      try { answer = await code2session(code); } catch (e) { return send(res, 502, { error: 'wechat unavailable' }); }
+      try { answer = await code2session(code); } catch (e) {
+        return defects.has('bare-500') ? send(res, 500, { error: 'Internal Server Error' }) : send(res, 502, { error: 'wechat unavailable' });
+      }
+      if (defects.has('bare-500') && !answer.openid) return send(res, 500, { error: 'Internal Server Error' });
       const failed = defects.has('errcode-any') ? answer.errcode !== undefined : !answer.openid;
       if (failed || !answer.openid) {
         return send(res, answer.errcode === -1 || answer.errcode === 45011 ? 503 : 400, { error: 'login failed' });

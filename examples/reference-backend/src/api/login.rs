@@ -34,7 +34,16 @@ pub async fn handle(
     if code.len() > MAX_CODE_LEN {
         return Err(ApiError::CodeTooLong);
     }
-    let identity = exchange(&state, &code).await?;
+    let identity = exchange(&state, &code).await.map_err(|err| {
+        // The bug of `upstream-error-500`: every failure escapes as an unhandled exception.
+        if state.has(Defect::UpstreamError500)
+            && matches!(err, ApiError::Upstream | ApiError::WeChatBusy)
+        {
+            ApiError::Internal
+        } else {
+            err
+        }
+    })?;
 
     let session = state
         .sessions
@@ -78,6 +87,10 @@ async fn exchange(state: &AppState, code: &str) -> Result<WeChatIdentity, ApiErr
         }
         Err(err) => return Err(state.upstream_failure(err)),
     };
+    if state.has(Defect::ErrcodeZeroIsError) && answer.contains_key("errcode") {
+        // The bug: `if (data.errcode !== undefined) fail()`, errcode 0 included.
+        return Err(ApiError::InvalidCode);
+    }
     if state.has(Defect::TokenOnErrcode) {
         return Ok(sns::identity_unchecked(&answer));
     }

@@ -1,0 +1,103 @@
+//! login.* about what WeChat answers beyond the documented errors: a success in the shape WeChat's
+//! docs show (`"errcode":0`), and failures the backend must answer on purpose (a 4xx, 502, 503,
+//! 504 or the profile's rejection) rather than with the bare 500 of an unhandled exception.
+
+use serde_json::{json, Value};
+
+use super::{Case, CaseFuture, Outcome, Severity};
+use crate::context::Ctx;
+use crate::exchange::truncate;
+
+const JSCODE2SESSION: &str = "/sns/jscode2session";
+
+/// The cases of this family, in catalogue order.
+pub fn cases() -> Vec<Case> {
+    vec![
+        Case::new("login.errcode-zero", Severity::Must, "a successful jscode2session answer that carries \"errcode\":0,\"errmsg\":\"ok\" logs the user in", errcode_zero),
+        Case::new("login.upstream-error-status", Severity::Should, "when WeChat fails (busy, garbage, HTML 502, reset, timeout) the backend answers on purpose: a 4xx, 502, 503, 504 or the profile's rejection, not a bare 500", upstream_error_status),
+    ]
+}
+
+fn errcode_zero(ctx: &mut Ctx) -> CaseFuture<'_> {
+    Box::pin(async move {
+        let user = ctx.new_user(json!({})).await?;
+        let code = ctx.login_code(&user.openid).await?;
+        ctx.fake
+            .add_fault(json!({"path": JSCODE2SESSION, "js_code": code, "times": 1, "fault": "errcode_zero"}))
+            .await?;
+        let login = ctx.login(Some(&code)).await?;
+        if login.succeeded(ctx) {
+            return Ok(Outcome::Passed);
+        }
+        Ok(Outcome::failed(format!(
+            "WeChat answered a success with \"errcode\":0,\"errmsg\":\"ok\" (the shape its docs show) and the login failed: HTTP {} {}. Success is a session_key and openid; errcode 0 is not an error",
+            login.response.status,
+            truncate(&login.response.body, 200)
+        )))
+    })
+}
+
+/// Whether a status is a deliberate answer to an upstream failure.
+fn on_purpose(ctx: &Ctx, r: &crate::exchange::Response) -> bool {
+    matches!(r.status, 400..=499 | 502..=504) || (r.status != 500 && ctx.is_rejected(r))
+}
+
+fn upstream_error_status(ctx: &mut Ctx) -> CaseFuture<'_> {
+    Box::pin(async move {
+        let bound = ctx.upstream_timeout();
+        let hold_ms = u64::try_from(bound.as_millis())
+            .unwrap_or(u64::MAX)
+            .saturating_add(2000);
+        let faults: [(&str, Value); 5] = [
+            ("WeChat busy (-1)", json!({"errcode": -1})),
+            ("a garbage body", json!({"fault": "garbage"})),
+            (
+                "an HTML 502 page",
+                json!({"fault": "http_status", "status": 502}),
+            ),
+            ("a reset connection", json!({"fault": "reset"})),
+            (
+                "a hung call",
+                json!({"fault": "timeout", "delay_ms": hold_ms}),
+            ),
+        ];
+        let mut wrong = Vec::new();
+        for (what, fault) in faults {
+            let user = ctx.new_user(json!({})).await?;
+            let code = ctx.login_code(&user.openid).await?;
+            let mut rule = json!({"path": JSCODE2SESSION, "js_code": code, "times": 1});
+            if let (Some(r), Value::Object(f)) = (rule.as_object_mut(), fault) {
+                r.extend(f);
+            }
+            let id = ctx.fake.add_fault(rule).await?;
+            let req = ctx
+                .login_request_for(Some(&code))
+                .await?
+                .timeout(bound + std::time::Duration::from_millis(500));
+            let x = ctx.exchange("login", req).await;
+            // Let go of a held call now, so the next fault starts clean (a used-up rule is gone
+            // already, which is fine).
+            let _ = ctx.fake.remove_fault(&id).await;
+            match &x.response {
+                None => wrong.push(format!(
+                    "{what}: no answer ({})",
+                    x.error.clone().unwrap_or_default()
+                )),
+                Some(r) if !on_purpose(ctx, r) => wrong.push(format!(
+                    "{what}: HTTP {} {}",
+                    r.status,
+                    truncate(&r.body, 120)
+                )),
+                Some(_) => {}
+            }
+        }
+        if wrong.is_empty() {
+            Ok(Outcome::Passed)
+        } else {
+            Ok(Outcome::failed(format!(
+                "WeChat's failures were answered like crashes, not on purpose (a 4xx, 502, 503, 504 or the profile's rejection): {}",
+                wrong.join("; ")
+            )))
+        }
+    })
+}
