@@ -7,6 +7,7 @@ use axum::body::Body;
 use axum::http::{header, Request};
 use control_plane_support::fake;
 use serde_json::Value;
+use wxmock_server::console::SCRIPTS;
 use wxmock_server::engine::persona::PERSONAS;
 
 async fn get_with(
@@ -30,7 +31,14 @@ async fn the_console_and_its_files_are_served_from_the_binary() {
     assert_eq!(page.status, 200);
     assert_eq!(page.content_type, "text/html; charset=utf-8");
     let html = page.text();
-    assert!(html.contains("/__admin/console/console.js"), "{html}");
+    // Every script the page loads, in order, and nothing else.
+    let loaded: Vec<&str> = html
+        .split("<script src=\"/__admin/console/")
+        .skip(1)
+        .map(|rest| rest.split('"').next().unwrap())
+        .collect();
+    let served: Vec<&str> = SCRIPTS.iter().map(|(name, _)| *name).collect();
+    assert_eq!(loaded, served);
     assert!(!html.contains("{{"), "every placeholder is filled: {html}");
     // The personas the page labels users with come from the server's own table.
     let config = html
@@ -41,11 +49,21 @@ async fn the_console_and_its_files_are_served_from_the_binary() {
     let config: Value = serde_json::from_str(config).unwrap();
     assert_eq!(config["personas"].as_array().unwrap().len(), PERSONAS.len());
     assert_eq!(config["personas"][0]["name"], "alice");
+    for (name, _) in SCRIPTS {
+        let answer = fake.get(&format!("/__admin/console/{name}")).await;
+        assert_eq!(answer.status, 200, "{name}");
+        assert_eq!(
+            answer.content_type, "text/javascript; charset=utf-8",
+            "{name}"
+        );
+        // Nothing from elsewhere: no CDN, no absolute URL in what the page loads.
+        let script = answer.text();
+        assert!(
+            !script.contains("http://") && !script.contains("https://"),
+            "{name}"
+        );
+    }
     for (path, content_type) in [
-        (
-            "/__admin/console/console.js",
-            "text/javascript; charset=utf-8",
-        ),
         ("/__admin/console/console.css", "text/css; charset=utf-8"),
         ("/__admin/console/favicon.svg", "image/svg+xml"),
         (
@@ -58,18 +76,17 @@ async fn the_console_and_its_files_are_served_from_the_binary() {
         assert_eq!(answer.content_type, content_type, "{path}");
         assert!(!answer.bytes.is_empty(), "{path}");
     }
-    // Nothing from elsewhere: no CDN, no absolute URL in what the page loads.
-    let script = fake.get("/__admin/console/console.js").await.text();
-    assert!(!script.contains("http://") && !script.contains("https://"));
     assert!(!html.contains("src=\"http") && !html.contains("href=\"http"));
-    // It calls the control API, nothing else.
-    assert!(script.contains("fetch('/__admin' + path"));
+    // It calls the control API, nothing else: one fetch, in the shared client.
+    let all: String = SCRIPTS.iter().map(|(_, body)| *body).collect();
+    assert_eq!(all.matches("fetch(").count(), 1);
+    assert!(all.contains("fetch('/__admin' + path"));
 }
 
 #[tokio::test]
 async fn the_console_is_not_journaled() {
     let fake = fake();
-    for path in ["/__admin/console", "/__admin/console/console.js"] {
+    for path in ["/__admin/console", "/__admin/console/core.js"] {
         assert_eq!(fake.get(path).await.status, 200);
     }
     assert!(fake.journal("").await.is_empty());
@@ -143,7 +160,7 @@ async fn the_encrypt_choices_list_every_kind_and_variant() {
 /// `(METHOD, path)` of every `api('METHOD', '/path' …)` call in the console's script, with
 /// `${…}` parts as `{}` and the query string dropped.
 fn calls_in_the_script() -> Vec<(String, String)> {
-    let script = wxmock_server::console::SCRIPT;
+    let script: String = SCRIPTS.iter().map(|(_, body)| *body).collect();
     let mut calls = Vec::new();
     for call in script.split("api('").skip(1) {
         let Some((method, rest)) = call.split_once("', ") else {
@@ -196,7 +213,7 @@ async fn with_a_token_the_console_loads_and_its_calls_need_the_token() {
     let fake = control_plane_support::fake_with(
         wxmock_server::Config::from_toml("[admin]\ntoken = 'console-test-token'").unwrap(),
     );
-    for path in ["/__admin/console", "/__admin/console/console.js"] {
+    for path in ["/__admin/console", "/__admin/console/core.js"] {
         assert_eq!(fake.get(path).await.status, 200, "{path}");
     }
     assert_eq!(fake.get("/__admin/apps").await.status, 401);

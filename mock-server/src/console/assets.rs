@@ -2,6 +2,7 @@
 //! wxmock must not run an old script) and carries a CSP that allows this origin only: the page
 //! loads nothing from elsewhere and talks only to the control API it was served by.
 
+use axum::extract::Path;
 use axum::http::header::{
     CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, X_CONTENT_TYPE_OPTIONS,
 };
@@ -10,17 +11,43 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 
+use crate::admin::AdminError;
 use crate::engine::persona::{DEMO_APPID, DEMO_SECRET, PERSONAS};
 use crate::state::AppState;
 
 const INDEX: &str = include_str!("assets/index.html");
-/// The console's script (public so a test can check it only calls control-API routes).
-pub const SCRIPT: &str = include_str!("assets/console.js");
-const STYLE: &str = include_str!("assets/console.css");
-const ICON: &str = include_str!("assets/favicon.svg");
 /// The `wx.login` shim for mini-program dev builds (see docs/frontend.md), also served at
 /// `/__admin/console/wxmock-login.js` so it can be fetched with curl.
 pub const LOGIN_SHIM: &str = include_str!("assets/wxmock-login.js");
+
+const JS: &str = "text/javascript; charset=utf-8";
+
+/// The console's scripts, in the order the page loads them: the shared parts, one per view, and
+/// the start-up (public so a test can check they only call control-API routes).
+pub const SCRIPTS: &[(&str, &str)] = &[
+    ("core.js", include_str!("assets/core.js")),
+    ("users.js", include_str!("assets/users.js")),
+    ("journal.js", include_str!("assets/journal.js")),
+    ("faults.js", include_str!("assets/faults.js")),
+    ("clock.js", include_str!("assets/clock.js")),
+    ("data.js", include_str!("assets/data.js")),
+    ("main.js", include_str!("assets/main.js")),
+];
+
+/// Every other file under `/__admin/console/`: name, content type, body.
+const FILES: &[(&str, &str, &str)] = &[
+    (
+        "console.css",
+        "text/css; charset=utf-8",
+        include_str!("assets/console.css"),
+    ),
+    (
+        "favicon.svg",
+        "image/svg+xml",
+        include_str!("assets/favicon.svg"),
+    ),
+    ("wxmock-login.js", JS, LOGIN_SHIM),
+];
 
 const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
                    connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
@@ -32,22 +59,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/__admin/console", get(index))
         .route("/__admin/console/", get(index))
-        .route(
-            "/__admin/console/console.js",
-            get(|| file("text/javascript; charset=utf-8", SCRIPT)),
-        )
-        .route(
-            "/__admin/console/console.css",
-            get(|| file("text/css; charset=utf-8", STYLE)),
-        )
-        .route(
-            "/__admin/console/favicon.svg",
-            get(|| file("image/svg+xml", ICON)),
-        )
-        .route(
-            "/__admin/console/wxmock-login.js",
-            get(|| file("text/javascript; charset=utf-8", LOGIN_SHIM)),
-        )
+        .route("/__admin/console/{file}", get(file))
 }
 
 /// The page, with the demo app's published credentials filled in (the curl it shows for the
@@ -70,8 +82,25 @@ async fn index() -> Response {
     with_headers("text/html; charset=utf-8", page)
 }
 
-async fn file(content_type: &'static str, body: &'static str) -> Response {
-    with_headers(content_type, body.to_owned())
+/// One of the console's files, or the control API's 404 naming it.
+async fn file(Path(name): Path<String>) -> Response {
+    let script = SCRIPTS
+        .iter()
+        .find(|(file, _)| *file == name)
+        .map(|(_, body)| (JS, *body));
+    let other = || {
+        FILES
+            .iter()
+            .find(|(file, _, _)| *file == name)
+            .map(|(_, content_type, body)| (*content_type, *body))
+    };
+    match script.or_else(other) {
+        Some((content_type, body)) => with_headers(content_type, body.to_owned()),
+        None => AdminError::not_found(format!(
+            "no console file /__admin/console/{name} (the console: /__admin/console)"
+        ))
+        .into_response(),
+    }
 }
 
 fn with_headers(content_type: &'static str, body: String) -> Response {

@@ -6,5 +6,5 @@
 mod assets;
 mod home;
 
-pub use assets::{routes, LOGIN_SHIM, SCRIPT};
+pub use assets::{routes, LOGIN_SHIM, SCRIPTS};
 pub use home::home;
