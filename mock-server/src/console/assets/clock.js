@@ -4,8 +4,6 @@
 (function (c) {
   const { state, $, api, say, fmtTime, fmtOffset } = c;
 
-  // ---- the clock -------------------------------------------------------------------------
-
 
   function renderClock() {
     const now = $('#clock-now');

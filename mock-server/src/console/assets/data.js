@@ -4,8 +4,6 @@
 (function (c) {
   const { state, $, el, api, copyButton } = c;
 
-  // ---- encrypted data --------------------------------------------------------------------
-
   async function loadForgeChoices() {
     state.forge = await api('GET', '/encrypt');
     $('#forge-kind').replaceChildren(...state.forge.kinds.map((k) => el('option', { value: k, text: k })));

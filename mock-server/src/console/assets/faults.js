@@ -4,8 +4,6 @@
 (function (c) {
   const { personaByOpenid, SCENARIO_LABELS, STATE_SCENARIOS, USER_SCENARIOS, state, $, el, api, say, guarded } = c;
 
-  // ---- faults and scenarios --------------------------------------------------------------
-
   async function loadScenarios() {
     const answer = await api('GET', '/scenarios');
     const main = Object.keys(SCENARIO_LABELS);

@@ -4,8 +4,6 @@
 (function (c) {
   const { SECRET_KEYS, MAX_ENTRIES, SHOWN_ENTRIES, state, $, el, api, fmtTime } = c;
 
-  // ---- the journal -----------------------------------------------------------------------
-
   function isMasked(value) {
     return typeof value === 'string' && value.includes('*');
   }

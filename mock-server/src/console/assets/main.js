@@ -25,7 +25,6 @@
     document.body.dataset.ready = 'true';
   }
 
-  // ---- views -----------------------------------------------------------------------------
 
   function showView() {
     $('#status').hidden = true;

@@ -4,8 +4,6 @@
 (function (c) {
   const { config, personaByOpenid, state, $, el, api, say, guarded, copyButton, fmtTime } = c;
 
-  // ---- apps and users --------------------------------------------------------------------
-
   function personaName(user) {
     const persona = personaByOpenid.get(user.openid);
     if (persona) return persona.name;
