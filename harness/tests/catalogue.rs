@@ -182,6 +182,8 @@ matrix! {
     openid_as_password_fails_exactly_its_cases: "openid-as-password" => ["auth.openid-credential"];
     token_in_query_fails_exactly_its_cases: "token-in-query" => ["auth.token-in-query"];
     opaque_token_no_expiry_fails_exactly_its_cases: "opaque-token-no-expiry" => ["token.lifetime"];
+    stale_token_blocks_login_fails_exactly_its_cases: "stale-token-blocks-login" => ["login.stale-credential"];
+    shared_response_object_fails_exactly_its_cases: "shared-response-object" => ["login.no-cross-user-leak"];
     errcode_zero_is_error_fails_exactly_its_cases: "errcode-zero-is-error" => ["login.errcode-zero"];
     upstream_error_500_fails_exactly_its_cases: "upstream-error-500" => ["login.upstream-error-status"];
 }

@@ -114,6 +114,7 @@ async fn a_django_style_backend_whose_password_is_the_openid_fails_auth_openid_c
 const EXPRESS: &str = r#"
 [login]
 path = "/api/login"
+token_pointer = "/token"
 [protected]
 path = "/api/me"
 identity_pointer = "/openid"
@@ -211,6 +212,68 @@ async fn an_express_backend_without_a_try_catch_fails_login_upstream_error_statu
     .await;
     assert_all(&bad, "failed");
     assert!(bad[0].2.contains("HTTP 500"), "{}", bad[0].2);
+    let clean = statuses(
+        profile("node", "express-db-token.js", "", "", EXPRESS),
+        &ids,
+    )
+    .await;
+    assert_all(&clean, "passed");
+}
+
+/// The shared-response shape keeps its token under /data/token.
+const EXPRESS_SHARED: &str = r#"
+[login]
+path = "/api/login"
+token_pointer = "/data/token"
+[protected]
+path = "/api/me"
+identity_pointer = "/openid"
+"#;
+
+#[tokio::test]
+async fn an_express_backend_reusing_a_module_level_response_fails_login_no_cross_user_leak() {
+    if !have("node") {
+        return;
+    }
+    let ids = ["login.no-cross-user-leak"];
+    let bad = statuses(
+        profile(
+            "node",
+            "express-db-token.js",
+            "shared-response",
+            "",
+            EXPRESS_SHARED,
+        ),
+        &ids,
+    )
+    .await;
+    assert_all(&bad, "failed");
+    assert!(
+        bad[0].2.matches("user o").count() >= 2,
+        "names both users: {}",
+        bad[0].2
+    );
+    let clean = statuses(
+        profile("node", "express-db-token.js", "", "", EXPRESS),
+        &ids,
+    )
+    .await;
+    assert_all(&clean, "passed");
+}
+
+#[tokio::test]
+async fn an_express_backend_guarding_its_login_route_fails_login_stale_credential() {
+    if !have("node") {
+        return;
+    }
+    let ids = ["login.stale-credential"];
+    let bad = statuses(
+        profile("node", "express-db-token.js", "stale-403", "", EXPRESS),
+        &ids,
+    )
+    .await;
+    assert_all(&bad, "failed");
+    assert!(bad[0].2.contains("garbage token"), "{}", bad[0].2);
     let clean = statuses(
         profile("node", "express-db-token.js", "", "", EXPRESS),
         &ids,

@@ -44,6 +44,8 @@ pub enum Defect {
     OpaqueTokenNoExpiry,
     ErrcodeZeroIsError,
     UpstreamError500,
+    StaleTokenBlocksLogin,
+    SharedResponseObject,
 }
 
 impl Defect {
@@ -83,6 +85,8 @@ impl Defect {
         Defect::OpaqueTokenNoExpiry,
         Defect::ErrcodeZeroIsError,
         Defect::UpstreamError500,
+        Defect::StaleTokenBlocksLogin,
+        Defect::SharedResponseObject,
     ];
 
     /// The switch's kebab-case name (what `DEFECTS=` and `wxmock demo --defect` take).
@@ -122,6 +126,8 @@ impl Defect {
             Defect::OpaqueTokenNoExpiry => "opaque-token-no-expiry",
             Defect::ErrcodeZeroIsError => "errcode-zero-is-error",
             Defect::UpstreamError500 => "upstream-error-500",
+            Defect::StaleTokenBlocksLogin => "stale-token-blocks-login",
+            Defect::SharedResponseObject => "shared-response-object",
         }
     }
 
@@ -204,6 +210,8 @@ impl Defect {
             Defect::OpaqueTokenNoExpiry => "hands out random opaque tokens kept in a table with no expiry column: a token works forever",
             Defect::ErrcodeZeroIsError => "treats any errcode field in the jscode2session answer as a failure, errcode 0 (the shape WeChat's docs show) included",
             Defect::UpstreamError500 => "lets WeChat failures (busy, garbage, gateway pages, resets, timeouts) escape as a bare 500 from an unhandled exception",
+            Defect::StaleTokenBlocksLogin => "runs the auth middleware on the login route too: a login that still carries an old or garbage token answers 403, locking the user out until they clear storage",
+            Defect::SharedResponseObject => "builds login answers in one module-level object and sets userId only when it is still empty, so later users get the first user's userId",
         }
     }
 }
@@ -245,7 +253,7 @@ mod tests {
     fn all_lists_every_defect_once() {
         let set: std::collections::BTreeSet<_> = Defect::ALL.iter().collect();
         assert_eq!(set.len(), Defect::ALL.len());
-        assert_eq!(Defect::ALL.len(), 34);
+        assert_eq!(Defect::ALL.len(), 36);
     }
 
     #[test]

@@ -22,6 +22,9 @@ pub struct Shared {
     pub access_tokens: AccessTokenCache,
     /// Set once a WeChat connection was reset while the defect `wedge-on-upstream-reset` is on.
     wedged: AtomicBool,
+    /// The one login answer the defect `shared-response-object` keeps reusing. A std mutex: held
+    /// for a map update, never across an await.
+    pub shared_answer: std::sync::Mutex<serde_json::Map<String, serde_json::Value>>,
 }
 
 impl Deref for AppState {
@@ -52,6 +55,7 @@ impl AppState {
             sessions: SessionStore::default(),
             access_tokens,
             wedged: AtomicBool::new(false),
+            shared_answer: std::sync::Mutex::new(serde_json::Map::new()),
         }))
     }
 }

@@ -5,6 +5,7 @@
 pub mod access_token;
 pub mod auth;
 pub mod crypto;
+pub mod isolation;
 pub mod lifetime;
 pub mod login;
 pub mod robustness;
@@ -194,6 +195,7 @@ pub fn catalogue() -> Vec<Case> {
         .into_iter()
         .partition(|case| case.id == "login.upstream-error-status");
     all.extend(upstream);
+    all.extend(isolation::cases());
     all.extend(lifetime::cases());
     all.extend(auth::cases());
     all.extend(crypto::cases());

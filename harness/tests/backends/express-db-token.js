@@ -7,6 +7,9 @@
 //   no-expiry     the token row has no expiry column: a token works forever
 //   errcode-any   treats any `errcode` field in WeChat's answer as a failure, errcode 0 included
 //   bare-500      no try/catch around the WeChat call: every upstream failure is Express's 500
+//   shared-response  one module-level response object; `data.openid` is only set for new users,
+//                 so a returning user gets the openid of whoever signed up last
+//   stale-403     the auth middleware also guards /api/login: a stale token there answers 403
 'use strict';
 const http = require('http');
 const crypto = require('crypto');
@@ -17,6 +20,8 @@ const secret = process.env.WX_SECRET;
 const defects = new Set((process.env.DEFECT || '').split(',').filter(Boolean));
 const TTL_MS = 2 * 3600 * 1000;
 const tokens = new Map(); // token -> { openid, expires }
+const known = new Set(); // openids with a user row
+const resp = { code: 0, data: {} }; // shared-response: the module-level answer
 
 function send(res, status, body) {
   res.statusCode = status;
@@ -61,6 +66,10 @@ http.createServer((req, res) => {
       return send(res, 200, { openid: row.openid });
     }
     if (url.pathname === '/api/login' && req.method === 'POST') {
+      if (defects.has('stale-403') && req.headers.authorization) {
+        const row = tokens.get(tokenOf(req, url) || '');
+        if (!row || Date.now() > row.expires) return send(res, 403, { error: 'invalid token' });
+      }
       let code;
       try { code = JSON.parse(raw || '{}').code; } catch (e) { return send(res, 400, { error: 'bad json' }); }
       if (typeof code !== 'string' || code.trim() === '') return send(res, 400, { error: 'missing code' });
@@ -75,7 +84,14 @@ http.createServer((req, res) => {
       }
       const token = crypto.randomBytes(24).toString('hex');
       tokens.set(token, { openid: answer.openid, expires: Date.now() + TTL_MS });
-      return send(res, 200, { token });
+      const isNew = !known.has(answer.openid);
+      known.add(answer.openid);
+      if (defects.has('shared-response')) {
+        resp.data.token = token;
+        if (isNew) resp.data.openid = answer.openid;
+        return send(res, 200, resp);
+      }
+      return send(res, 200, { token, openid: answer.openid });
     }
     send(res, 404, { error: 'not found' });
   });

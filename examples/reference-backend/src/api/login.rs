@@ -25,8 +25,22 @@ pub struct LoginRequest {
 
 pub async fn handle(
     State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
     JsonBody(request): JsonBody<LoginRequest>,
 ) -> Result<Json<Value>, ApiError> {
+    if state.has(Defect::StaleTokenBlocksLogin) {
+        // The bug: the auth middleware also guards the login route, so a stale token refuses it.
+        if let Some(value) = headers.get(axum::http::header::AUTHORIZATION) {
+            let token = value
+                .to_str()
+                .unwrap_or_default()
+                .trim_start_matches("Bearer ")
+                .trim();
+            if token::verify(&state.config, token).is_err() {
+                return Err(ApiError::Unauthorized);
+            }
+        }
+    }
     let code = request.code.unwrap_or_default();
     if code.trim().is_empty() && !state.has(Defect::ForwardEmptyCode) {
         return Err(ApiError::MissingCode);
@@ -71,6 +85,19 @@ pub async fn handle(
     });
     if state.has(Defect::LeakSessionKey) {
         answer["session_key"] = Value::from(session.session_key.expose());
+    }
+    if state.has(Defect::SharedResponseObject) {
+        // The bug: one module-level answer object; userId is only filled in when still empty.
+        let mut shared = state
+            .shared_answer
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        shared.insert("token".into(), answer["token"].clone());
+        shared.insert("expiresIn".into(), answer["expiresIn"].clone());
+        shared
+            .entry("userId")
+            .or_insert_with(|| answer["userId"].clone());
+        answer = Value::Object(shared.clone());
     }
     Ok(Json(answer))
 }
