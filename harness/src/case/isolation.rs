@@ -117,6 +117,8 @@ fn no_cross_user_leak(ctx: &mut Ctx) -> CaseFuture<'_> {
         // answer's identity, credential) — compared with the user's own once it is known.
         let mut named: Vec<(usize, String)> = Vec::new();
         for round in 0..2 {
+            #[allow(clippy::needless_range_loop)]
+            // `known[i]` is updated while `ctx` is borrowed mutably
             for i in 0..known.len() {
                 let session = ctx.session_for(known[i].user.clone()).await?;
                 remember_credential(&mut known[i], &session.credential);
