@@ -45,7 +45,7 @@ pub fn app(state: AppState) -> Router {
 pub fn app_on(state: AppState, loopback: bool) -> Router {
     let mut wechat = api::routes()
         .fallback(api::unknown_path)
-        .layer(from_fn_with_state(state.clone(), crate::fault::middleware))
+        // The journal's middleware runs the fault injector inside it (journal outermost).
         .layer(from_fn_with_state(
             state.clone(),
             crate::journal::middleware,
@@ -54,7 +54,7 @@ pub fn app_on(state: AppState, loopback: bool) -> Router {
     if tracing::enabled!(tracing::Level::INFO) {
         wechat = wechat.layer(from_fn(crate::log::request));
     }
-    let wechat = wechat.layer(from_fn(crate::console::home));
+    let wechat_alone = wechat.clone().with_state(state.clone());
     let admin = crate::admin::routes()
         .fallback(admin_not_found)
         .method_not_allowed_fallback(admin_wrong_method)
@@ -77,6 +77,12 @@ pub fn app_on(state: AppState, loopback: bool) -> Router {
         // The console's static files: outside the guard, so the page loads and asks for a token.
         .merge(crate::console::routes())
         .nest("/__admin", admin)
+        .route(
+            "/",
+            any(move |request: axum::extract::Request| {
+                crate::console::home(wechat_alone.clone(), request)
+            }),
+        )
         .merge(wechat)
         .with_state(state)
 }

@@ -3,7 +3,7 @@
 //! on every errmsg. Every WeChat-facing answer (handlers, faults, magic codes, the 40066
 //! fallback) goes through here, so a switch in [`WireConfig`] changes them all at once.
 
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
@@ -137,12 +137,28 @@ impl Wire {
 
     /// A body as given, with the family's content type.
     pub fn raw(&self, family: Family, status: StatusCode, body: String) -> Response {
+        self.with_type(family, status, Body::from(body))
+    }
+
+    /// A fixed JSON answer with HTTP 200 (e.g. `{"errcode":0,"errmsg":"ok"}`), written without
+    /// building or serialising a JSON value. `body` must contain no `/`, so that slash escaping
+    /// has nothing to change.
+    pub fn fixed(&self, family: Family, body: &'static str) -> Response {
+        debug_assert!(!body.contains('/'));
+        self.with_type(
+            family,
+            StatusCode::OK,
+            Body::from(Bytes::from_static(body.as_bytes())),
+        )
+    }
+
+    fn with_type(&self, family: Family, status: StatusCode, body: Body) -> Response {
         let content_type = match family {
             Family::Sns => &self.content_types[0],
             Family::CgiBin => &self.content_types[1],
             Family::Wxa => &self.content_types[2],
         };
-        let mut response = Response::new(Body::from(body));
+        let mut response = Response::new(body);
         *response.status_mut() = status;
         if let Some(value) = content_type {
             response

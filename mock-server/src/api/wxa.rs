@@ -56,7 +56,9 @@ pub async fn check_session(State(state): State<AppState>, uri: Uri) -> Response 
         state.engine.check_session(&appid, openid, signature)
     });
     match result {
-        Ok(()) => state.wire.json(Family::Wxa, &Value::Object(ok_body())),
+        Ok(()) => state
+            .wire
+            .fixed(Family::Wxa, r#"{"errcode":0,"errmsg":"ok"}"#),
         Err(err) => state.wire.error(Family::Wxa, &err),
     }
 }

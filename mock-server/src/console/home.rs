@@ -5,14 +5,17 @@
 use axum::extract::Request;
 use axum::http::header::{ACCEPT, CONTENT_TYPE};
 use axum::http::{HeaderValue, Method};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use axum::Router;
+use tower::ServiceExt;
 
 const PAGE: &str = include_str!("assets/home.html");
 
-/// Answers a browser's `GET /` with the home page; passes everything else on.
-pub async fn home(request: Request, next: Next) -> Response {
-    if request.uri().path() == "/" && request.method() == Method::GET && wants_html(&request) {
+/// The handler of `/`: a browser's `GET` gets the home page; anything else goes to the WeChat
+/// router (`wechat`, with its journal and faults) as any other path would. A route rather than a
+/// layer, so the other WeChat requests do not pay for the check.
+pub async fn home(wechat: Router, request: Request) -> Response {
+    if request.method() == Method::GET && wants_html(&request) {
         let page = PAGE.replace("{{VERSION}}", env!("CARGO_PKG_VERSION"));
         let mut response = page.into_response();
         response.headers_mut().insert(
@@ -21,7 +24,10 @@ pub async fn home(request: Request, next: Next) -> Response {
         );
         return response;
     }
-    next.run(request).await
+    match wechat.oneshot(request).await {
+        Ok(response) => response,
+        Err(never) => match never {},
+    }
 }
 
 /// A browser navigating asks for `text/html` first; curl sends `*/*`, SDKs JSON or nothing.

@@ -29,6 +29,12 @@ pub const MAGIC_CODE: &str = "magic-code";
 /// Answers with an injected fault (or a magic code's errcode) before the handler looks at the
 /// request; otherwise passes it on.
 pub async fn middleware(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    apply(state, request, next).await
+}
+
+/// [`middleware`] called directly, by the journal's middleware that wraps it: one layer fewer
+/// on every request (each layer boxes the service it wraps and its future).
+pub async fn apply(state: AppState, request: Request, next: Next) -> Response {
     let path = request.uri().path();
     if state.faults.has_rules_for(path) {
         return with_rules(state, request, next).await;

@@ -18,7 +18,7 @@ pub use action::{
 pub use builder::{Fault, FaultId, Path, Step};
 pub use facts::{appid_of, query_param, RequestFacts, JSCODE2SESSION};
 pub use magic::{errcode_of as magic_errcode, PREFIX as MAGIC_PREFIX};
-pub use middleware::{middleware, Applied, MAGIC_CODE, MAX_BODY_BYTES};
+pub use middleware::{apply, middleware, Applied, MAGIC_CODE, MAX_BODY_BYTES};
 pub use rule::{FaultRule, FaultSpec, Outcome, Scope};
 pub(crate) use scenario::apply as apply_scenario;
 pub use scenario::{Effect, Scenario, ScenarioApplied, ScenarioRun, SLOW_WECHAT_DEFAULT_MS};

@@ -56,7 +56,13 @@ pub async fn middleware(State(state): State<AppState>, request: Request, next: N
         // take as a tunnel being opened.
         crate::api::connect_refused(&state)
     } else {
-        next.run(Request::from_parts(parts, Body::from(body))).await
+        // The fault injector, called here rather than as a layer of its own.
+        fault::apply(
+            state.clone(),
+            Request::from_parts(parts, Body::from(body)),
+            next,
+        )
+        .await
     };
 
     let (parts, body) = response.into_parts();
