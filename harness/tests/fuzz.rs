@@ -82,6 +82,8 @@ proptest! {
             request_body: None,
             response: Some(response),
             error: None,
+            failure: None,
+            body_cut: None,
             duration_ms: 0,
         };
         let _ = inspect::visible_texts(&exchange);
