@@ -9,7 +9,8 @@ use wxmock_harness::profile::{Profile, REFERENCE_PROFILE};
 use wxmock_harness::report::terminal::TerminalReporter;
 use wxmock_harness::report::{write_files, RunReport};
 use wxmock_harness::runner::{
-    run as run_catalogue, FakeInfo, LaunchedBackend, Launcher, RunOptions,
+    run as run_catalogue, FakeInfo, LaunchedBackend, Launcher, RunOptions, StopRequest,
+    DEFAULT_DEADLINE,
 };
 use wxmock_harness::selection::ExpectedFailures;
 use wxmock_harness::{ErrorClass, HarnessError};
@@ -40,6 +41,11 @@ pub struct CheckArgs {
     #[arg(long, env = "WXMOCK_CRACK_SECS", default_value_t = 0,
           value_parser = clap::value_parser!(u64).range(0..=3600))]
     crack_secs: u64,
+    /// End the run after this many seconds (0: no deadline): the case in progress is abandoned,
+    /// the backend stopped, the reports written with the unfinished cases listed (exit 7).
+    /// Default: 900, plus --crack-secs.
+    #[arg(long, env = "WXMOCK_DEADLINE_SECS")]
+    deadline_secs: Option<u64>,
     /// Write the JSON report here.
     #[arg(long, env = "WXMOCK_JSON")]
     json: Option<PathBuf>,
@@ -93,6 +99,12 @@ pub fn run(args: CheckArgs) -> u8 {
         expected_failures,
         cases: None,
         crack_secs: args.crack_secs,
+        deadline: match args.deadline_secs {
+            Some(0) => None,
+            Some(n) => Some(Duration::from_secs(n)),
+            None => Some(DEFAULT_DEADLINE + Duration::from_secs(args.crack_secs)),
+        },
+        stop: None,
     };
     let mut replay = format!("wxmock check --profile {}", shell_word(&args.profile));
     if let Some(path) = &args.expected_failures {
@@ -204,6 +216,16 @@ fn execute(
         }
     };
     let result: Result<RunReport, HarnessError> = runtime.block_on(async {
+        let (handle, request) = StopRequest::channel();
+        tokio::spawn(async move {
+            let why = stop_signal().await;
+            eprintln!("wxmock: {why} received: stopping the backend and writing the reports");
+            handle.stop(why);
+        });
+        let options = RunOptions {
+            stop: Some(request),
+            ..options
+        };
         let mut terminal = TerminalReporter::new(std::io::stdout());
         run_catalogue(profile, options, launcher, &mut [&mut terminal]).await
     });
@@ -229,6 +251,13 @@ fn execute(
             println!("{kind} report: {}", display(p));
         }
     }
+    if let Some(i) = &report.interrupted {
+        return if i.cause == "deadline" {
+            exit_code::DEADLINE
+        } else {
+            exit_code::INTERRUPTED
+        };
+    }
     if report.summary.conforms {
         exit_code::OK
     } else {
@@ -247,6 +276,22 @@ fn shell_word(p: &Path) -> String {
     } else {
         format!("'{}'", text.replace('\'', "'\\''"))
     }
+}
+
+/// The first SIGINT or SIGTERM (Ctrl-C alone where SIGTERM cannot be listened to).
+async fn stop_signal() -> &'static str {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            return tokio::select! {
+                _ = tokio::signal::ctrl_c() => "SIGINT",
+                _ = term.recv() => "SIGTERM",
+            };
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+    "SIGINT"
 }
 
 fn display(p: &Path) -> String {

@@ -14,6 +14,12 @@ pub const BACKEND_UNREACHABLE: u8 = 4;
 /// `check`/`demo`: the backend broke at least one rule.
 pub const CONFORMANCE_FAILURES: u8 = 5;
 
+/// `check`/`demo`: SIGINT or SIGTERM ended the run; the backend was stopped and the reports
+/// written with the run marked interrupted and the unfinished cases listed.
+pub const INTERRUPTED: u8 = 6;
+/// `check`: the run deadline (`--deadline-secs`) passed before the last case; reports as above.
+pub const DEADLINE: u8 = 7;
+
 /// The text shown at the end of `wxmock --help`.
 pub const HELP: &str = "\
 Exit codes:
@@ -22,4 +28,6 @@ Exit codes:
   2  usage error
   3  profile or input file missing or invalid
   4  backend unreachable (could not be started or did not become ready)
-  5  conformance failures (check/demo)";
+  5  conformance failures (check/demo)
+  6  interrupted by SIGINT/SIGTERM (check/demo; reports written, unfinished cases listed)
+  7  the run deadline passed (check --deadline-secs; reports written, unfinished cases listed)";

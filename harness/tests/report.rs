@@ -186,6 +186,7 @@ fn hand_built() -> RunReport {
         started_at: "2026-01-02T03:04:05Z".into(),
         backend_startup_ms: 250,
         replay: Some("wxmock check --profile golden.toml".into()),
+        interrupted: None,
     }
 }
 

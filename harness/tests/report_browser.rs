@@ -44,6 +44,8 @@ fn report() -> RunReport {
             json: None,
         }),
         error: None,
+        failure: None,
+        body_cut: None,
         duration_ms: 1,
     };
     let failed = Outcome::failed(format!("accepted {}", "z".repeat(500)))
@@ -78,6 +80,7 @@ fn report() -> RunReport {
         started_at: "2026-01-02T03:04:05Z".into(),
         backend_startup_ms: 0,
         replay: Some("wxmock check --profile browser.toml".into()),
+        interrupted: None,
     }
 }
 

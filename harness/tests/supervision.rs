@@ -207,7 +207,7 @@ path = "/api/me"
             c.reason
                 .as_deref()
                 .unwrap_or_default()
-                .contains("the backend is not answering (silent since login.upstream-garbage)"),
+                .contains("backend not answering since login.upstream-garbage"),
             "{c:?}"
         );
     }

@@ -80,6 +80,8 @@ pub struct Ctx {
     /// Every exit of the started backend so far in the run ("the backend exited (status N)
     /// during <case>"), set by the runner before each case.
     pub(crate) backend_exits: Vec<String>,
+    /// Requests in a row that got no answer (fail fast, see `runner::Silence`).
+    pub(crate) silence: crate::runner::Silence,
     /// The backend's clock (fixed unless the profile or the launcher can move it).
     pub clock: crate::clock::BackendClock,
 }
@@ -114,6 +116,7 @@ impl Ctx {
             code_owners: HashMap::new(),
             decoy: None,
             backend_exits: vec![],
+            silence: Default::default(),
             clock: crate::clock::BackendClock::fixed(),
         }
     }
@@ -203,6 +206,21 @@ impl Ctx {
     /// Sends a request and records the exchange; a transport error is recorded too and returned
     /// inside the exchange (for cases that judge timeouts and resets).
     pub async fn exchange(&mut self, label: &str, req: Request) -> Exchange {
+        if let Some(why) = self.silence.skip_reason() {
+            // Fail fast: a backend that answered none of the last requests is not asked again.
+            return Exchange {
+                label: label.into(),
+                method: req.method.clone(),
+                url: req.path.clone(),
+                request_headers: req.headers.clone(),
+                request_body: None,
+                response: None,
+                error: Some(format!("not sent: {why}")),
+                failure: None,
+                body_cut: None,
+                duration_ms: 0,
+            };
+        }
         let url = if req.path.starts_with("http://") || req.path.starts_with("https://") {
             req.path.clone()
         } else {
@@ -287,6 +305,7 @@ impl Ctx {
         };
         // The case judges the whole answer it read; what is kept for evidence and the run-level
         // checks is bounded (see `limits`).
+        self.silence.observe(&self.case_id, &x);
         self.exchanges.push(crate::limits::for_seen(x.clone()));
         x
     }

@@ -72,6 +72,13 @@ pub fn render(report: &RunReport) -> String {
         "<p class=\"summary\"><span>{verdict}</span><span>{} cases</span><span class=\"passed\">{} passed</span><span class=\"failed\">{} failed</span><span class=\"skipped\">{} skipped</span><span class=\"errored\">{} errored</span><span>{} expected failures</span><span>{} ms</span></p>",
         s.total, s.passed, s.failed, s.skipped, s.errored, s.expected_failures, s.duration_ms
     );
+    if let Some(i) = &report.interrupted {
+        let _ = writeln!(
+            h,
+            "<p class=\"failed\" id=\"interrupted\">{}</p>",
+            escape(&i.line())
+        );
+    }
     for w in &report.warnings {
         let _ = writeln!(h, "<p class=\"errored\">warning: {}</p>", escape(w));
     }

@@ -74,6 +74,10 @@ pub fn render(report: &RunReport) -> Result<String, HarnessError> {
         tc.set_time(Duration::from_millis(c.duration_ms));
         suite.add_test_case(tc);
     }
+    if let Some(i) = &report.interrupted {
+        suite.add_property(quick_junit::Property::new("interrupted", i.reason.as_str()));
+        suite.set_system_err(i.line());
+    }
     suite.set_time(Duration::from_millis(report.summary.duration_ms));
     suite
         .extra

@@ -169,6 +169,9 @@ pub struct RunReport {
     /// caller that knows how it was started; a case's replay line adds `--seed` and `--only`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub replay: Option<String>,
+    /// Set when the run ended before its last case (a signal, the run deadline).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interrupted: Option<Interruption>,
 }
 
 impl RunReport {
@@ -184,6 +187,38 @@ impl RunReport {
     /// The time spent in the cases themselves (the sum of their durations).
     pub fn cases_ms(&self) -> u64 {
         self.cases.iter().map(|c| c.duration_ms).sum()
+    }
+}
+
+/// A run that ended before its last case: why, during which case, and the cases not run (they
+/// are also in `cases`, skipped with the reason).
+#[derive(Clone, Debug, Serialize)]
+pub struct Interruption {
+    /// `signal` or `deadline`.
+    pub cause: String,
+    /// A sentence: "SIGTERM received", "the run deadline of 600 s passed (--deadline-secs)".
+    pub reason: String,
+    /// The case in progress when it happened, if any (it is among the unfinished).
+    pub during: Option<String>,
+    /// The ids of the cases that did not finish, in catalogue order.
+    pub unfinished: Vec<String>,
+}
+
+impl Interruption {
+    /// One line for terminals and JUnit: "interrupted: SIGTERM received during login.happy; 30
+    /// cases not run".
+    pub fn line(&self) -> String {
+        let during = self
+            .during
+            .as_ref()
+            .map(|c| format!(" during {c}"))
+            .unwrap_or_default();
+        format!(
+            "run INTERRUPTED: {}{during}; {} case(s) not run: {}",
+            self.reason,
+            self.unfinished.len(),
+            self.unfinished.join(", ")
+        )
     }
 }
 

@@ -138,6 +138,9 @@ impl<W: Write + Send> TerminalReporter<W> {
                 for w in &report.warnings {
                     writeln!(self.out, "warning: {}", escape(w))?;
                 }
+                if let Some(i) = &report.interrupted {
+                    writeln!(self.out, "{}", i.line())?;
+                }
                 if !s.now_passing.is_empty() {
                     writeln!(
                         self.out,
@@ -145,7 +148,9 @@ impl<W: Write + Send> TerminalReporter<W> {
                         s.now_passing.join(", ")
                     )?;
                 }
-                if s.conforms {
+                if report.interrupted.is_some() && s.unexpected_failures.is_empty() {
+                    writeln!(self.out, "result: not judged: the run did not finish")?;
+                } else if s.conforms {
                     writeln!(self.out, "result: the backend conforms")?;
                 } else {
                     writeln!(

@@ -85,6 +85,8 @@ mod tests {
             request_body: None,
             response: None,
             error: None,
+            failure: None,
+            body_cut: None,
             duration_ms: 0,
         }
     }

@@ -12,6 +12,7 @@ use rand::{Rng, SeedableRng};
 
 use super::redact::{known_secrets, redact_outcome, redact_text};
 use super::start::{prepare, ready_url};
+use super::stop::{Ender, StopCause, StopRequest};
 use super::watch::{Blocker, Watch};
 use crate::backend::wait_ready;
 use crate::case::{catalogue, Case, Outcome};
@@ -21,7 +22,7 @@ use crate::error::HarnessError;
 use crate::exchange::Evidence;
 use crate::fake::Fake;
 use crate::profile::{Profile, Vars};
-use crate::report::{CaseReport, Event, Reporter, RunReport, Summary};
+use crate::report::{CaseReport, Event, Interruption, Reporter, RunReport, Summary};
 use crate::selection::{select, ExpectedFailures};
 
 /// How many journal entries a failure's evidence carries at most (the newest are kept).
@@ -41,6 +42,11 @@ pub struct RunOptions {
     pub cases: Option<Vec<Case>>,
     /// Seconds `token.weak-secret` may spend brute-forcing short HMAC keys (0: dictionary only).
     pub crack_secs: u64,
+    /// The run deadline, from the run's start (None: none). When it passes, the case in progress
+    /// is abandoned and the rest are not run; the report says so.
+    pub deadline: Option<std::time::Duration>,
+    /// A stop request (SIGINT/SIGTERM in the CLI): the run ends the same way.
+    pub stop: Option<StopRequest>,
 }
 
 /// Where the fake listens and which app the backend must use (handed to a launcher).
@@ -211,7 +217,14 @@ pub async fn run(
 
     let mut results = Vec::with_capacity(total);
     let mut evidence_budget = crate::limits::EvidenceBudget::default();
+    let mut ender = Ender::new(started, options.deadline, options.stop.clone());
+    let mut interrupted: Option<(StopCause, usize, bool)> = None;
+    let mut skipped_silent = 0usize;
     for (index, case) in cases.iter().enumerate() {
+        if let Some(cause) = ender.ended() {
+            interrupted = Some((cause, index, false));
+            break;
+        }
         emit(
             reporters,
             &Event::CaseStarted {
@@ -224,10 +237,30 @@ pub async fn run(
         ctx.begin_case(case.id, mark);
         ctx.backend_exits.clone_from(&watch.exits);
         let case_started = Instant::now();
-        let mut outcome = match watch.before_case(&mut warnings, case.id).await {
-            Some(reason) => Outcome::skipped(reason),
-            None => blocker.outcome((case.body)(&mut ctx).await),
+        let silent = ctx.silence.skip_reason();
+        let work = async {
+            if let Some(reason) = silent {
+                return Outcome::skipped(reason);
+            }
+            match watch.before_case(&mut warnings, case.id).await {
+                Some(reason) => {
+                    // The probe got no answer either: it counts towards failing fast.
+                    ctx.silence.missed(case.id);
+                    Outcome::skipped(reason)
+                }
+                None => blocker.outcome((case.body)(&mut ctx).await),
+            }
         };
+        let mut outcome = match ender.race(work).await {
+            Ok(outcome) => outcome,
+            Err(cause) => {
+                interrupted = Some((cause, index, true));
+                break;
+            }
+        };
+        if ctx.silence.down_since().is_some() && matches!(outcome, Outcome::Skipped { .. }) {
+            skipped_silent += 1;
+        }
         watch.after_case(case.id, &mut outcome, &mut warnings).await;
         blocker.observe(case.id, &outcome);
         let duration_ms = u64::try_from(case_started.elapsed().as_millis()).unwrap_or(u64::MAX);
@@ -286,6 +319,28 @@ pub async fn run(
     }
 
     warnings.extend(blocker.warning());
+    if let Some(since) = ctx.silence.down_since() {
+        warnings.push(format!(
+            "the backend gave no answer to {} requests in a row since {since}: {skipped_silent} later case(s) were skipped",
+            super::stop::SILENCE_LIMIT
+        ));
+    }
+    let interruption = interrupted.map(|(cause, from, in_progress)| {
+        let unfinished: Vec<String> = cases[from..].iter().map(|c| c.id.to_string()).collect();
+        for c in &cases[from..] {
+            let outcome = Outcome::skipped(format!("not run: {}", cause.text()));
+            let expected = options.expected_failures.contains(c.id);
+            results.push(CaseReport::new(
+                c.id, c.severity, c.rule, &outcome, 0, expected,
+            ));
+        }
+        Interruption {
+            cause: cause.kind().into(),
+            reason: cause.text(),
+            during: in_progress.then(|| cases[from].id.to_string()),
+            unfinished,
+        }
+    });
     let backend_output = match watch.process.take() {
         Some(p) => {
             let out = p.stop().await;
@@ -302,6 +357,9 @@ pub async fn run(
             "some expected failures now pass: remove them from the expected-failures file".into(),
         );
     }
+    let mut summary = Summary::of(&results, duration_ms);
+    // A run cut short proves nothing about the cases it did not run.
+    summary.conforms &= interruption.is_none();
     let report = RunReport {
         wxmock: env!("CARGO_PKG_VERSION").into(),
         seed,
@@ -314,6 +372,7 @@ pub async fn run(
         started_at,
         backend_startup_ms,
         replay: None,
+        interrupted: interruption,
     };
     emit(reporters, &Event::RunFinished { report: &report });
     Ok(report)

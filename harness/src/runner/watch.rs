@@ -60,7 +60,7 @@ impl Watch {
             self.down = None;
             return None;
         }
-        Some(format!("the backend is not answering ({down})"))
+        Some(format!("backend not answering since {down}"))
     }
 
     /// After a case: turns an exit of the started backend into this case's failure and starts
@@ -115,9 +115,7 @@ impl Watch {
                 }
                 Err(e) => {
                     warnings.push(format!("{what} and could not be started again: {e}"));
-                    self.down = Some(format!(
-                        "it exited during {case_id} and did not start again"
-                    ));
+                    self.down = Some(format!("{case_id} (it exited and did not start again)"));
                 }
             }
             return;
@@ -127,7 +125,7 @@ impl Watch {
             warnings.push(format!(
                 "the backend stopped answering during {case_id} ({why}); cases were skipped while it stayed silent"
             ));
-            self.down = Some(format!("silent since {case_id}"));
+            self.down = Some(case_id.to_string());
         }
     }
 }

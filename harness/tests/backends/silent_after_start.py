@@ -1,13 +1,18 @@
 """A backend that answers its first request (the harness's readiness probe) and then stops
 answering: it still accepts connections and reads requests, but never writes a byte. The
 harness must give up on it quickly instead of waiting out every timeout of every case.
+With PID_FILE set, it writes its pid there (to prove it is stopped).
 Usage: python3 silent_after_start.py PORT"""
 
+import os
 import socket
 import sys
 import threading
 import time
 
+if os.environ.get("PID_FILE"):
+    with open(os.environ["PID_FILE"], "w") as f:
+        f.write(str(os.getpid()))
 listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
 listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 listener.bind(("127.0.0.1", int(sys.argv[1])))
