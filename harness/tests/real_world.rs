@@ -281,3 +281,60 @@ async fn an_express_backend_guarding_its_login_route_fails_login_stale_credentia
     .await;
     assert_all(&clean, "passed");
 }
+
+// ---- false alarms of earlier versions: correct backends that must pass ----------------------
+
+#[tokio::test]
+async fn a_backend_revoking_the_previous_session_on_re_login_passes_login_returning_user() {
+    if !have("node") {
+        return;
+    }
+    let got = statuses(
+        profile("node", "express-db-token.js", "single-session", "", EXPRESS),
+        &["login.returning-user"],
+    )
+    .await;
+    assert_all(&got, "passed");
+}
+
+#[tokio::test]
+async fn two_jwts_of_one_user_minted_in_the_same_second_pass_token_unpredictable() {
+    if !have("node") {
+        return;
+    }
+    let got = statuses(
+        profile("node", "express-db-token.js", "jwt-seconds", "", EXPRESS),
+        &["token.unpredictable"],
+    )
+    .await;
+    assert_all(&got, "passed");
+    if faketime() {
+        // With a movable clock the logins are spaced by a clock step, not a wait.
+        let got = statuses(
+            profile(
+                "node",
+                "express-db-token.js",
+                "jwt-seconds",
+                "clock = \"faketime\"",
+                EXPRESS,
+            ),
+            &["token.unpredictable"],
+        )
+        .await;
+        assert_all(&got, "passed");
+    }
+}
+
+#[tokio::test]
+async fn a_backend_whose_errors_are_http_200_bodies_is_judged_by_robust_no_stack_trace() {
+    if !have("node") {
+        return;
+    }
+    let rules = format!("{EXPRESS}\n[rejected]\npointer = \"/code\"\nsuccess_values = [0]\n");
+    let got = statuses(
+        profile("node", "express-db-token.js", "errors-200", "", &rules),
+        &["robust.no-stack-trace"],
+    )
+    .await;
+    assert_all(&got, "passed");
+}

@@ -34,7 +34,9 @@ fn no_stack_trace(ctx: &mut Ctx) -> CaseFuture<'_> {
         let mut found = None;
         for x in ctx.seen() {
             let Some(r) = &x.response else { continue };
-            let is_error = r.status >= 400 || ctx.is_rejected(r);
+            // "Error answer" by the profile's own rules: a 4xx/5xx, a rejection rule, or (for a
+            // backend whose errors are HTTP 200 bodies) an answer its success rule does not accept.
+            let is_error = r.status >= 400 || ctx.is_rejected(r) || !ctx.is_accepted(r);
             if !is_error {
                 continue;
             }
