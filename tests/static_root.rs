@@ -152,6 +152,17 @@ fn the_static_binary_alone_in_an_empty_root_serves_a_login() {
         .unwrap();
     runtime.block_on(async {
         let client = reqwest::Client::new();
+        // The image's protection holds in the empty root too: no token, no control API.
+        let refused = client
+            .post(format!("{base}/__admin/login"))
+            .json(&serde_json::json!({
+                "appid": "wxdeadbeef00c0ffee",
+                "openid": "oAlice_wxmockDemoPersona0001"
+            }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(refused.status(), 401, "the control API answered without its token");
         let login = client
             .post(format!("{base}/__admin/login"))
             .json(&serde_json::json!({
