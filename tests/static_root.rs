@@ -162,7 +162,11 @@ fn the_static_binary_alone_in_an_empty_root_serves_a_login() {
             .send()
             .await
             .unwrap();
-        assert_eq!(refused.status(), 401, "the control API answered without its token");
+        assert_eq!(
+            refused.status(),
+            401,
+            "the control API answered without its token"
+        );
         let login = client
             .post(format!("{base}/__admin/login"))
             .json(&serde_json::json!({

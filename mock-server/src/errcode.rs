@@ -4,7 +4,9 @@
 /// An error answer: WeChat's `errcode` and the base text of its `errmsg` (before the rid suffix).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct WxError {
+    /// WeChat's non-zero error code (`40029`, `-1`, …).
     pub errcode: i64,
+    /// The base text, before the `rid` suffix the wire adds.
     pub errmsg: String,
 }
 
@@ -26,32 +28,59 @@ impl WxError {
     }
 }
 
+/// `-1`: system error.
 pub const SYSTEM_ERROR: i64 = -1;
+/// `40001`: invalid credential.
 pub const INVALID_CREDENTIAL: i64 = 40001;
+/// `40002`: invalid grant_type.
 pub const INVALID_GRANT_TYPE: i64 = 40002;
+/// `40003`: invalid openid.
 pub const INVALID_OPENID: i64 = 40003;
+/// `40013`: invalid appid.
 pub const INVALID_APPID: i64 = 40013;
+/// `40014`: invalid access_token.
 pub const INVALID_ACCESS_TOKEN: i64 = 40014;
+/// `40029`: invalid code.
 pub const INVALID_CODE: i64 = 40029;
+/// `40066`: invalid url.
 pub const INVALID_URL: i64 = 40066;
+/// `40125`: invalid appsecret.
 pub const INVALID_APPSECRET: i64 = 40125;
+/// `40163`: code been used.
 pub const CODE_BEEN_USED: i64 = 40163;
+/// `40164`: invalid ip, not in whitelist.
 pub const INVALID_IP: i64 = 40164;
+/// `40226`: code blocked.
 pub const CODE_BLOCKED: i64 = 40226;
+/// `40243`: appsecret frozen.
 pub const APPSECRET_FROZEN: i64 = 40243;
+/// `41001`: access_token missing.
 pub const ACCESS_TOKEN_MISSING: i64 = 41001;
+/// `41002`: appid missing.
 pub const APPID_MISSING: i64 = 41002;
+/// `41004`: appsecret missing.
 pub const APPSECRET_MISSING: i64 = 41004;
+/// `41008`: missing code.
 pub const MISSING_CODE: i64 = 41008;
+/// `42001`: access_token expired.
 pub const ACCESS_TOKEN_EXPIRED: i64 = 42001;
+/// `43002`: require POST method.
 pub const REQUIRE_POST: i64 = 43002;
+/// `44002`: empty post data.
 pub const EMPTY_POST_DATA: i64 = 44002;
+/// `45009`: reach max api daily quota limit.
 pub const DAILY_QUOTA: i64 = 45009;
+/// `45011`: api minute-quota reach limit, must slower, retry next minute.
 pub const MINUTE_QUOTA: i64 = 45011;
+/// `47001`: data format error.
 pub const DATA_FORMAT_ERROR: i64 = 47001;
+/// `48001`: api unauthorized.
 pub const API_UNAUTHORIZED: i64 = 48001;
+/// `50004`: user not allow to use accesstoken, maybe for punishment.
 pub const USER_PUNISHED: i64 = 50004;
+/// `87008`: invalid sig_method.
 pub const INVALID_SIG_METHOD: i64 = 87008;
+/// `87009`: invalid signature.
 pub const INVALID_SIGNATURE: i64 = 87009;
 
 /// The current (2023+) `/cgi-bin/token` texts carry a pointer to getStableAccessToken.

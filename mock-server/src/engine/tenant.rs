@@ -12,27 +12,38 @@ use crate::config::{AppConfig, UserConfig};
 
 /// The anonymised profile WeChat has returned since its late-2021 privacy change.
 pub const ANONYMOUS_NICKNAME: &str = "微信用户";
+/// The grey default avatar URL of an anonymised profile.
 pub const DEFAULT_AVATAR: &str = "https://thirdwx.qlogo.cn/mmopen/vi_32/POgEwh4mIHO4nibH0KlMECNjjGxQUq24ZEaGT4poC6icRiccVGKSyXwibcPq4BWmiaIGuG1icwxaQX6grC9VemZoJ8rg/132";
 
 /// One app: its secret, users, current access tokens and quota counters.
 #[derive(Debug)]
 pub struct Tenant {
+    /// The appsecret jscode2session and cgi-bin/token check.
     pub secret: Secret,
+    /// The app's users by openid.
     pub users: HashMap<String, User>,
     /// The latest `/cgi-bin/token` token.
     pub current_token: Option<String>,
     /// The latest `/cgi-bin/stable_token` token.
     pub stable_token: Option<String>,
+    /// When the stable token was last force-refreshed (Unix seconds).
     pub last_force_refresh: Option<i64>,
+    /// `/cgi-bin/token` calls today (the 2000-a-day quota).
     pub token_daily: Window,
+    /// `/cgi-bin/stable_token` calls this minute.
     pub stable_minute: Window,
+    /// `/cgi-bin/stable_token` calls today.
     pub stable_daily: Window,
+    /// `force_refresh` stable-token calls today (20 a day).
     pub force_refresh_daily: Window,
+    /// jscode2session calls today (when a daily quota is configured).
     pub code2session_daily: Window,
+    /// resetusersessionkey calls this minute.
     pub reset_minute: Window,
 }
 
 impl Tenant {
+    /// An app with this secret and no users, tokens or calls yet.
     pub fn new(secret: Secret) -> Self {
         Self {
             secret,
@@ -64,36 +75,54 @@ impl Tenant {
 /// A user's current session_key.
 #[derive(Clone, Debug)]
 pub struct SessionKey {
+    /// The key, base64 of 16 random bytes.
     pub key: Secret,
     /// Its login-state signature (HMAC-SHA256 of "" keyed with the key text), computed once:
     /// checksession compares against it on every call.
     pub signature: String,
+    /// When the key stops working (Unix seconds).
     pub expires_at: i64,
+    /// When the key was issued (Unix seconds): the rotation policy reads its age.
     pub rotated_at: i64,
 }
 
 /// One WeChat user of one app.
 #[derive(Clone, Debug)]
 pub struct User {
+    /// The user's openid in this app (28 characters, starting with `o`).
     pub openid: String,
+    /// The unionid, for an app bound to an open-platform account.
     pub unionid: Option<String>,
+    /// Profile: the nickname (`微信用户` when anonymised).
     pub nick_name: String,
+    /// Profile: the avatar URL.
     pub avatar_url: String,
+    /// Profile: 0 unknown, 1 male, 2 female.
     pub gender: i64,
+    /// Profile: the language, e.g. `zh_CN`.
     pub language: String,
+    /// Profile: the city.
     pub city: String,
+    /// Profile: the province.
     pub province: String,
+    /// Profile: the country.
     pub country: String,
+    /// The bound phone number, with its country prefix for non-mainland numbers.
     pub phone_number: Option<String>,
+    /// The phone number's country code, e.g. `86`.
     pub country_code: String,
+    /// A high-risk user: WeChat refuses her codes with 40226.
     pub blocked: bool,
+    /// The current session_key, once the user has logged in.
     pub session: Option<SessionKey>,
     /// The key before the last rotation (the forge's `stale-session-key` encrypts under it).
     pub previous_session_key: Option<Secret>,
+    /// The user's jscode2session calls this minute (100 a minute, then 45011).
     pub minute: Window,
 }
 
 impl User {
+    /// A user with this openid and the config's profile, phone and flags; no session_key yet.
     pub fn new(openid: String, config: &UserConfig) -> Self {
         Self {
             openid,
@@ -149,6 +178,7 @@ impl User {
         });
     }
 
+    /// The user as the control API and the Rust API show it.
     pub fn view(&self, appid: &str) -> UserView {
         UserView {
             appid: appid.to_owned(),
@@ -178,25 +208,41 @@ impl User {
 /// test-facing side; never log it).
 #[derive(Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct UserView {
+    /// The app the user belongs to.
     pub appid: String,
+    /// The user's openid in this app (28 characters, starting with `o`).
     pub openid: String,
+    /// The unionid, for an app bound to an open-platform account.
     pub unionid: Option<String>,
+    /// Profile: the nickname (`微信用户` when anonymised).
     #[serde(rename = "nickName")]
     pub nick_name: String,
+    /// Profile: the avatar URL.
     #[serde(rename = "avatarUrl")]
     pub avatar_url: String,
+    /// Profile: 0 unknown, 1 male, 2 female.
     pub gender: i64,
+    /// Profile: the language, e.g. `zh_CN`.
     pub language: String,
+    /// Profile: the city.
     pub city: String,
+    /// Profile: the province.
     pub province: String,
+    /// Profile: the country.
     pub country: String,
+    /// The bound phone number, with its country prefix for non-mainland numbers.
     #[serde(rename = "phoneNumber")]
     pub phone_number: Option<String>,
+    /// The phone number's country code, e.g. `86`.
     #[serde(rename = "countryCode")]
     pub country_code: String,
+    /// A high-risk user: WeChat refuses her codes with 40226.
     pub blocked: bool,
+    /// The current session_key in clear (absent before the first login).
     pub session_key: Option<String>,
+    /// When the current session_key expires (Unix seconds).
     pub session_key_expires_at: Option<i64>,
+    /// The key before the last rotation, in clear.
     pub previous_session_key: Option<String>,
 }
 
