@@ -40,6 +40,9 @@ pub fn for_case(id: &str) -> &'static str {
         _ if id.starts_with("token.") => {
             "Verify the token on every protected request (signature, algorithm, exp) and refuse anything else with a 401."
         }
+        _ if id.starts_with("auth.") => {
+            "Authenticate with a credential only your login issued (a signed token or a random session id) sent in a header or cookie: never the openid itself, never a token in the URL, where logs and Referer headers keep it."
+        }
         _ if id.starts_with("data.") => {
             "Decrypt with the user's current session_key (AES-128-CBC, 16-byte PKCS#7), refuse bad IVs, padding and JSON, and check watermark.appid against your appid."
         }
