@@ -334,25 +334,86 @@ fn upstream_garbage(ctx: &mut Ctx) -> CaseFuture<'_> {
     })
 }
 
+/// `t` with every JSON string leaf that is exactly `{{code}}` replaced by `value`.
+fn with_code_value(v: &Value, value: &Value) -> Value {
+    match v {
+        Value::String(s) if s.replace(' ', "") == "{{code}}" => value.clone(),
+        Value::Array(a) => Value::Array(a.iter().map(|x| with_code_value(x, value)).collect()),
+        Value::Object(o) => Value::Object(
+            o.iter()
+                .map(|(k, x)| (k.clone(), with_code_value(x, value)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
 fn missing_code(ctx: &mut Ctx) -> CaseFuture<'_> {
     Box::pin(async move {
-        let login = ctx.login(None).await?;
-        let calls = ctx.journal_since_case(Some(JSCODE2SESSION)).await?;
-        let mut outcome = judge_client_error(ctx, &login, "a login without a code");
-        if !calls.is_empty() {
-            let why = format!(
-                "a login without a code still called jscode2session {} time(s)",
-                calls.len()
-            );
-            outcome = match outcome {
-                Outcome::Failed { reason, evidence } => Outcome::Failed {
-                    reason: format!("{reason}; {why}"),
-                    evidence,
-                },
-                _ => Outcome::failed(why),
-            };
+        use crate::profile::BodyTemplate;
+        let login = ctx.profile.compiled.login.clone();
+        // (what, request): no code at all, then codes that are there but are not codes.
+        let mut attempts: Vec<(String, Request)> = vec![
+            (
+                "a login without a code".into(),
+                ctx.login_request_for(None).await?,
+            ),
+            (
+                "an empty-string code".into(),
+                ctx.login_request_for(Some("")).await?,
+            ),
+            (
+                "a whitespace code".into(),
+                ctx.login_request_for(Some("   ")).await?,
+            ),
+        ];
+        if let Some(BodyTemplate::Json(body)) = &login.body {
+            if body.to_string().contains("{{code}}") || body.to_string().contains("{{ code }}") {
+                for (what, value) in [
+                    ("a null code", Value::Null),
+                    ("a number as the code", json!(123456)),
+                    ("an array as the code", json!(["0a1b2c"])),
+                ] {
+                    let mut t = login.clone();
+                    t.body = Some(BodyTemplate::Json(with_code_value(body, &value)));
+                    attempts.push((
+                        what.into(),
+                        ctx.render(&t, &crate::context::Values::default()),
+                    ));
+                }
+            }
+            for (what, value) in [
+                ("a JSON body that is an array", json!([])),
+                ("a JSON body that is a string", json!("x")),
+            ] {
+                let mut t = login.clone();
+                t.body = Some(BodyTemplate::Json(value));
+                attempts.push((
+                    what.into(),
+                    ctx.render(&t, &crate::context::Values::default()),
+                ));
+            }
         }
-        Ok(outcome)
+        let mut failures = Vec::new();
+        for (what, req) in attempts {
+            let response = ctx.send("login", req).await?;
+            let result = ctx.login_result(None, response).await?;
+            if let Outcome::Failed { reason, .. } = judge_client_error(ctx, &result, &what) {
+                failures.push(reason);
+            }
+        }
+        let calls = ctx.journal_since_case(Some(JSCODE2SESSION)).await?;
+        if !calls.is_empty() {
+            failures.push(format!(
+                "logins without a usable code still called jscode2session {} time(s)",
+                calls.len()
+            ));
+        }
+        if failures.is_empty() {
+            Ok(Outcome::Passed)
+        } else {
+            Ok(Outcome::failed(failures.join("; ")))
+        }
     })
 }
 

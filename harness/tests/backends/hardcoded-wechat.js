@@ -79,7 +79,7 @@ async function route(req, res, raw) {
   if (req.url === '/api/login' && req.method === 'POST') {
     let code;
     try { code = JSON.parse(raw || '{}').code; } catch (e) { return send(res, 400, { error: 'bad json' }); }
-    if (typeof code !== 'string' || code === '') return send(res, 400, { error: 'missing code' });
+    if (typeof code !== 'string' || code.trim() === '') return send(res, 400, { error: 'missing code' });
     const answer = await getJson(`/sns/jscode2session?appid=${q(appid)}&secret=${q(secret)}&js_code=${q(code)}&grant_type=authorization_code`);
     if (!answer.openid && defect !== 'token-on-errcode') {
       return send(res, answer.errcode === -1 || answer.errcode === 45011 ? 503 : 401, { error: 'login failed' });
@@ -94,7 +94,7 @@ async function route(req, res, raw) {
   if (req.url === '/api/phone' && req.method === 'POST') {
     let code;
     try { code = JSON.parse(raw || '{}').code; } catch (e) { return send(res, 400, { error: 'bad json' }); }
-    if (typeof code !== 'string' || code === '') return send(res, 400, { error: 'missing code' });
+    if (typeof code !== 'string' || code.trim() === '') return send(res, 400, { error: 'missing code' });
     const answer = await withToken((t) => postJson(`/wxa/business/getuserphonenumber?access_token=${q(t)}`, { code }));
     if (!answer.phone_info) return send(res, answer.errcode === 40029 ? 400 : 502, { error: 'phone failed' });
     return send(res, 200, { phoneNumber: answer.phone_info.phoneNumber });

@@ -104,7 +104,7 @@ class Handler(BaseHTTPRequestHandler):
             code = self.body().get("code")
         except (ValueError, AttributeError):
             return None
-        return code if isinstance(code, str) and code else None
+        return code if isinstance(code, str) and code.strip() else None
 
     def post(self):
         if self.path == "/api/login":

@@ -59,7 +59,7 @@ http.createServer((req, res) => {
     if (req.url === '/api/login' && req.method === 'POST') {
       let code;
       try { code = JSON.parse(raw || '{}').code; } catch (e) { return send(res, sid, 400, { error: 'bad json' }); }
-      if (typeof code !== 'string' || code === '') return send(res, sid, 400, { error: 'missing code' });
+      if (typeof code !== 'string' || code.trim() === '') return send(res, sid, 400, { error: 'missing code' });
       let answer;
       try { answer = await code2session(code); } catch (e) { return send(res, sid, 502, { error: 'upstream error' }); }
       if (!answer.openid && defect !== 'token-on-errcode') {
