@@ -127,6 +127,16 @@ fn interrupted_by(signal: &str, signal_name: &str) {
         .parse()
         .expect("pid");
     assert!(!gone(backend_pid), "the backend runs during the run");
+    // Signal once the backend holds the first case's request (the case is in progress).
+    let held = pid_file.with_extension("pid.held");
+    let waiting = Instant::now();
+    while !held.exists() {
+        assert!(
+            waiting.elapsed() < Duration::from_secs(30),
+            "no request reached the backend"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
     let signalled = Instant::now();
     let status = Command::new("kill")
         .arg(format!("-{signal}"))
@@ -263,4 +273,76 @@ fn a_backend_whose_health_answers_but_api_hangs_is_given_up_in_bounded_time() {
     if have_python() {
         fails_fast("api_hangs.py", "ready_url = \"/health\"");
     }
+}
+
+#[test]
+fn sigterm_while_the_backend_starts_stops_it_and_lists_every_case_as_not_run() {
+    let dir = temp_dir("starting");
+    let pid_file = dir.join("backend.pid");
+    // A backend that never becomes ready: the harness waits up to 60 s for it.
+    let text = format!(
+        r#"
+[backend]
+command = "echo $$ > {pid}; exec sleep 300"
+base_url = "http://127.0.0.1:{{{{port}}}}"
+ready_timeout_secs = 60
+[login]
+path = "/api/login"
+[protected]
+path = "/api/me"
+"#,
+        pid = pid_file.display()
+    );
+    let p = dir.join("profile.toml");
+    std::fs::write(&p, text).expect("write profile");
+    let mut child = check(&p, &dir, &[])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    for line in lines.by_ref() {
+        if line.expect("line").contains("waiting for backend") {
+            break;
+        }
+    }
+    let started = Instant::now();
+    let backend_pid: i32 = loop {
+        if let Some(pid) = std::fs::read_to_string(&pid_file)
+            .ok()
+            .and_then(|s| s.trim().parse().ok())
+        {
+            break pid;
+        }
+        assert!(started.elapsed() < Duration::from_secs(30), "no pid file");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let signalled = Instant::now();
+    assert!(Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status()
+        .expect("kill")
+        .success());
+    let _rest: Vec<String> = lines.map_while(Result::ok).collect();
+    let out = child.wait_with_output().expect("wait");
+    assert!(
+        signalled.elapsed() < Duration::from_secs(30),
+        "{:?}",
+        signalled.elapsed()
+    );
+    assert_eq!(out.status.code(), Some(6));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !gone(backend_pid) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(gone(backend_pid), "the starting backend was stopped");
+    let r = report(&dir);
+    assert_eq!(r["interrupted"]["during"], Value::Null);
+    let total = r["summary"]["total"].as_u64().expect("total");
+    assert_eq!(
+        r["interrupted"]["unfinished"].as_array().map(Vec::len),
+        Some(total as usize),
+        "every case is listed as not run"
+    );
 }

@@ -173,14 +173,20 @@ pub async fn run(
             timeout_secs: profile.backend.ready_timeout_secs,
         },
     );
-    let process = match &launch {
-        Some(l) => Some(l.start().await?),
-        None => {
-            let timeout = std::time::Duration::from_secs(profile.backend.ready_timeout_secs);
-            wait_ready(&ready, timeout, None).await?;
-            None
+    let mut ender = Ender::new(started, options.deadline, options.stop.clone());
+    let starting = async {
+        match &launch {
+            Some(l) => Ok(Some(l.start().await?)),
+            None => {
+                let timeout = std::time::Duration::from_secs(profile.backend.ready_timeout_secs);
+                wait_ready(&ready, timeout, None).await?;
+                Ok::<_, HarnessError>(None)
+            }
         }
     };
+    // Stopped while the backend starts: a half-started process is killed with its group when
+    // dropped, and the loop below runs no case, so the reports still list every case.
+    let process = ender.race(starting).await.unwrap_or(Ok(None))?;
     let backend_startup_ms =
         u64::try_from(backend_started.elapsed().as_millis()).unwrap_or(u64::MAX);
     emit(
@@ -217,7 +223,6 @@ pub async fn run(
 
     let mut results = Vec::with_capacity(total);
     let mut evidence_budget = crate::limits::EvidenceBudget::default();
-    let mut ender = Ender::new(started, options.deadline, options.stop.clone());
     let mut interrupted: Option<(StopCause, usize, bool)> = None;
     let mut skipped_silent = 0usize;
     for (index, case) in cases.iter().enumerate() {
