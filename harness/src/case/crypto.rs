@@ -8,10 +8,9 @@ use rand::Rng;
 use serde_json::{json, Map, Value};
 
 use super::{Case, CaseFuture, Outcome, Severity};
-use crate::context::{Ctx, Session};
+use crate::context::{Ctx, DataAnswer, Session};
 use crate::error::CaseError;
 use crate::exchange::{truncate, Response};
-use crate::fake::{EncryptRequest, Encrypted};
 
 /// The cases of this family, in catalogue order.
 pub fn cases() -> Vec<Case> {
@@ -26,32 +25,19 @@ pub fn cases() -> Vec<Case> {
     ]
 }
 
-const NO_USER_INFO: &str = "the profile has no [user_info] endpoint that takes encryptedData/iv";
+const NO_USER_INFO: &str = "the profile has no [user_info] endpoint that takes encryptedData/iv, and its login carries no encrypted data";
 
 fn describe(r: &Response) -> String {
     format!("HTTP {} {}", r.status, truncate(&r.body, 200))
 }
 
-async fn encrypt(
-    ctx: &Ctx,
-    openid: &str,
-    variant: &str,
-    data: Option<Value>,
-) -> Result<Encrypted, CaseError> {
-    let req = EncryptRequest {
-        openid: openid.into(),
-        kind: "userInfo".into(),
-        data,
-        variant: variant.into(),
-    };
-    Ok(ctx.fake.encrypt(&req).await?)
-}
-
-/// Submits `data` to the user-info endpoint (the profile is known to have one).
-async fn submit(ctx: &mut Ctx, session: &Session, data: &Encrypted) -> Result<Response, CaseError> {
-    ctx.user_info(&session.credential, data)
-        .await?
-        .ok_or_else(|| CaseError::Other(NO_USER_INFO.into()))
+/// What the backend showed of the decrypted fields, compared with what was encrypted; an
+/// answer that shows nothing (acknowledge-only, no read-back) is judged on acceptance alone.
+fn shown_differences(answer: &DataAnswer) -> Vec<String> {
+    match &answer.shown {
+        None => vec![],
+        Some(shown) => differences(&answer.data.plaintext, shown.as_ref()),
+    }
 }
 
 /// What differs between the plaintext that was encrypted and what the backend returned. Every
@@ -89,20 +75,23 @@ fn differences(plaintext: &str, answer: Option<&Value>) -> Vec<String> {
 
 fn user_info(ctx: &mut Ctx) -> CaseFuture<'_> {
     Box::pin(async move {
-        if !ctx.has_user_info() {
+        if !ctx.takes_data() {
             return Ok(Outcome::skipped(NO_USER_INFO));
         }
-        let session = ctx.fresh_session().await?;
-        let data = encrypt(ctx, &session.user.openid, "valid", None).await?;
-        let r = submit(ctx, &session, &data).await?;
-        if !ctx.is_accepted(&r) {
+        let user = ctx.new_user(json!({})).await?;
+        let mut sink = ctx.data_sink(user).await?;
+        let answer = ctx.send_data(&mut sink, "valid", None).await?;
+        if !answer.accepted {
             return Ok(Outcome::failed(format!(
                 "valid encrypted userInfo was refused: {}",
-                describe(&r)
+                describe(&answer.response)
             ))
-            .with_note(format!("plaintext that was encrypted: {}", data.plaintext)));
+            .with_note(format!(
+                "plaintext that was encrypted: {}",
+                answer.data.plaintext
+            )));
         }
-        let diff = differences(&data.plaintext, ctx.user_info_result(&r));
+        let diff = shown_differences(&answer);
         if diff.is_empty() {
             Ok(Outcome::Passed)
         } else {
@@ -110,7 +99,10 @@ fn user_info(ctx: &mut Ctx) -> CaseFuture<'_> {
                 "decrypted userInfo differs from what was encrypted: {}",
                 diff.join("; ")
             ))
-            .with_note(format!("plaintext that was encrypted: {}", data.plaintext)))
+            .with_note(format!(
+                "plaintext that was encrypted: {}",
+                answer.data.plaintext
+            )))
         }
     })
 }
@@ -190,24 +182,22 @@ fn random_profile(rng: &mut StdRng, nickname_chars: usize) -> Map<String, Value>
 
 fn roundtrip_property(ctx: &mut Ctx) -> CaseFuture<'_> {
     Box::pin(async move {
-        if !ctx.has_user_info() {
+        if !ctx.takes_data() {
             return Ok(Outcome::skipped(NO_USER_INFO));
         }
         let seed = ctx.seed;
-        let session = ctx.fresh_session().await?;
+        let user = ctx.new_user(json!({})).await?;
+        let openid = user.openid.clone();
+        let mut sink = ctx.data_sink(user).await?;
         let mut failures = Vec::new();
         let mut lengths = NICKNAME_LENGTHS.to_vec();
         lengths.shuffle(&mut ctx.rng);
         for (i, chars) in lengths.iter().copied().enumerate() {
             let mut fields = random_profile(&mut ctx.rng, chars);
             // Measure, then pad `city` with ASCII so the plaintext ends on the chosen residue.
-            let probe = encrypt(
-                ctx,
-                &session.user.openid,
-                "valid",
-                Some(Value::Object(fields.clone())),
-            )
-            .await?;
+            let probe = ctx
+                .encrypt_user_info(&openid, "valid", Some(Value::Object(fields.clone())))
+                .await?;
             let target = BLOCK_RESIDUES[i % BLOCK_RESIDUES.len()];
             let pad = (16 + target - probe.plaintext.len() % 16) % 16;
             let city = format!(
@@ -216,27 +206,23 @@ fn roundtrip_property(ctx: &mut Ctx) -> CaseFuture<'_> {
                 "x".repeat(pad)
             );
             fields.insert("city".into(), json!(city));
-            let data = encrypt(
-                ctx,
-                &session.user.openid,
-                "valid",
-                Some(Value::Object(fields.clone())),
-            )
-            .await?;
-            let r = submit(ctx, &session, &data).await?;
+            let answer = ctx
+                .send_data(&mut sink, "valid", Some(Value::Object(fields.clone())))
+                .await?;
+            let data = &answer.data;
             let sample = format!(
                 "sample {i} (nickName of {chars} symbols, {} bytes of plaintext, {} mod 16)",
                 data.plaintext.len(),
                 data.plaintext.len() % 16
             );
-            if !ctx.is_accepted(&r) {
+            if !answer.accepted {
                 failures.push(format!(
                     "{sample} was refused: {}; plaintext {}",
-                    describe(&r),
+                    describe(&answer.response),
                     truncate(&data.plaintext, 300)
                 ));
             } else {
-                let diff = differences(&data.plaintext, ctx.user_info_result(&r));
+                let diff = shown_differences(&answer);
                 if !diff.is_empty() {
                     failures.push(format!("{sample}: {}", diff.join("; ")));
                 }
@@ -256,23 +242,27 @@ fn roundtrip_property(ctx: &mut Ctx) -> CaseFuture<'_> {
     })
 }
 
-/// Submits each variant under a fresh session; every one must be refused with a 4xx.
+/// Submits each variant for one user (through the user-info endpoint or the login); every one
+/// must be refused with a 4xx (or a rejection rule), never a 5xx.
 async fn all_refused(ctx: &mut Ctx, variants: &[&str], what: &str) -> Result<Outcome, CaseError> {
-    if !ctx.has_user_info() {
+    if !ctx.takes_data() {
         return Ok(Outcome::skipped(NO_USER_INFO));
     }
-    let session = ctx.fresh_session().await?;
+    let user = ctx.new_user(json!({})).await?;
+    let mut sink = ctx.data_sink(user).await?;
     let mut wrong = Vec::new();
     for variant in variants {
-        let data = encrypt(ctx, &session.user.openid, variant, None).await?;
-        let r = submit(ctx, &session, &data).await?;
-        if !ctx.is_refusal(&r) {
-            let how = if ctx.is_accepted(&r) {
+        let answer = ctx.send_data(&mut sink, variant, None).await?;
+        if !answer.refused {
+            let how = if answer.accepted {
                 "accepted"
             } else {
                 "not refused with a 4xx"
             };
-            wrong.push(format!("variant {variant} {how}: {}", describe(&r)));
+            wrong.push(format!(
+                "variant {variant} {how}: {}",
+                describe(&answer.response)
+            ));
         }
     }
     if wrong.is_empty() {
@@ -323,12 +313,15 @@ fn bad_iv(ctx: &mut Ctx) -> CaseFuture<'_> {
 
 fn stale_session_key(ctx: &mut Ctx) -> CaseFuture<'_> {
     Box::pin(async move {
-        if !ctx.has_user_info() {
+        if !ctx.takes_data() {
             return Ok(Outcome::skipped(NO_USER_INFO));
         }
-        let first = ctx.fresh_session().await?;
-        let old = encrypt(ctx, &first.user.openid, "valid", None).await?;
-        let second = ctx.session_for(first.user.clone()).await?;
+        let user = ctx.new_user(json!({})).await?;
+        let openid = user.openid.clone();
+        let mut sink = ctx.data_sink(user).await?;
+        let old = ctx.encrypt_user_info(&openid, "valid", None).await?;
+        // A re-login rotates the key (through the login, the next code does).
+        ctx.renew(&mut sink).await?;
         let keys: Vec<String> = ctx
             .journal_since_case(Some("/sns/jscode2session"))
             .await?
@@ -347,20 +340,19 @@ fn stale_session_key(ctx: &mut Ctx) -> CaseFuture<'_> {
         // The data as the client really holds it (valid under the old key). Under the new key it
         // almost always fails the padding check; in the rare case it does not, the backend sees
         // garbage, so only acceptance is judged here (5xx handling is data.tampered's business).
-        let r = submit(ctx, &second, &old).await?;
-        if ctx.is_accepted(&r) {
+        let answer = ctx.resend_data(&mut sink, &old).await?;
+        if answer.accepted {
             wrong.push(format!(
                 "data encrypted before the re-login was accepted with the new token: {}",
-                describe(&r)
+                describe(&answer.response)
             ));
         }
         // The forge's version: under the previous key, guaranteed to fail the current key's padding.
-        let stale = encrypt(ctx, &first.user.openid, "stale-session-key", None).await?;
-        let r = submit(ctx, &second, &stale).await?;
-        if !ctx.is_refusal(&r) {
+        let answer = ctx.send_data(&mut sink, "stale-session-key", None).await?;
+        if !answer.refused {
             wrong.push(format!(
                 "data under the previous session_key was not refused with a 4xx: {}",
-                describe(&r)
+                describe(&answer.response)
             ));
         }
         if wrong.is_empty() {

@@ -6,10 +6,12 @@
 //! values of the moment (`render`), and the credential's parts (`credential`).
 
 mod credential;
+mod data;
 mod render;
 mod requests;
 
 pub use credential::Credential;
+pub use data::{DataAnswer, DataSink};
 pub use render::{render, Values};
 
 use std::collections::HashMap;

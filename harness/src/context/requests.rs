@@ -71,6 +71,8 @@ impl Ctx {
             return Ok(d.clone());
         }
         let user = self.fake.create_user(json!({})).await?;
+        // A code gives it a session_key to encrypt under.
+        self.fake.login_code(&user.openid).await?;
         self.decoy = Some(user.openid.clone());
         Ok(user.openid)
     }

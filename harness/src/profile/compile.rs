@@ -4,10 +4,9 @@
 
 use serde_json::{json, Map, Value};
 
-use super::rejection::{Rejection, Rule};
-use super::request::{
-    AuthSection, AuthStyle, BodyTemplate, Placement, RequestTemplate, Shape, UserInfoMode,
-};
+use super::credential::{auth_template, token_parts, AuthTemplate};
+use super::rejection::{compile_rejection, Rejection};
+use super::request::{BodyTemplate, Placement, RequestTemplate, Shape, UserInfoMode};
 use super::source::Source;
 use super::template::{check_template, check_value, mentions, value_mentions, Scope};
 use super::validate::invalid;
@@ -64,15 +63,6 @@ impl Compiled {
     }
 }
 
-/// Where the credential goes in requests that carry it.
-#[derive(Default)]
-struct AuthTemplate {
-    query: Vec<(String, String)>,
-    headers: Vec<(String, String)>,
-    cookies: Vec<(String, String)>,
-    json: Vec<(String, Value)>,
-}
-
 pub(super) fn compile(p: &Profile, origin: &str) -> Result<Compiled, HarnessError> {
     let err = |field: &str, m: String| invalid(origin, field, m);
     let token_parts = token_parts(p, origin)?;
@@ -111,6 +101,21 @@ pub(super) fn compile(p: &Profile, origin: &str) -> Result<Compiled, HarnessErro
     }
     finish_body(&mut login);
 
+    for (field, ptr) in [
+        ("login.data_pointer", &l.data_pointer),
+        ("login.data_read_back", &l.data_read_back),
+    ] {
+        if let Some(ptr) = ptr {
+            pointer(field, ptr, origin)?;
+            if !login.carries_data() {
+                return Err(err(
+                    field,
+                    "only applies when the login request carries {{encrypted_data}} or {{iv}}"
+                        .into(),
+                ));
+            }
+        }
+    }
     let pr = &p.protected;
     let mut protected = base("protected", &pr.shape(), "GET", None, scope, origin)?;
     if !auth.json.is_empty() && protected.method == "GET" && !protected.mentions("token") {
@@ -271,177 +276,8 @@ pub(super) fn compile(p: &Profile, origin: &str) -> Result<Compiled, HarnessErro
         operations,
         token_parts,
         identity,
-        rejection: rejection(p, origin)?,
+        rejection: compile_rejection(p, origin)?,
     })
-}
-
-/// The credential parts: `token_parts`, or the single part `token` of the shorthands.
-fn token_parts(p: &Profile, origin: &str) -> Result<Vec<(String, Source)>, HarnessError> {
-    let l = &p.login;
-    let err = |field: &str, m: String| invalid(origin, field, m);
-    let shorthand = [
-        ("login.token_pointer", l.token_pointer.is_some()),
-        ("login.token_cookie", l.token_cookie.is_some()),
-        ("login.token_header", l.token_header.is_some()),
-    ];
-    if !l.token_parts.is_empty() {
-        if let Some((field, _)) = shorthand.iter().find(|(_, set)| *set) {
-            return Err(err(
-                field,
-                "and `login.token_parts` exclude each other: name every part in `token_parts`"
-                    .into(),
-            ));
-        }
-        let mut out = Vec::new();
-        for (name, v) in &l.token_parts {
-            let field = format!("login.token_parts.{name}");
-            if name.is_empty()
-                || !name
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-            {
-                return Err(err(
-                    &field,
-                    "needs a name of letters, digits, '_' or '-' (used as {{token.NAME}})".into(),
-                ));
-            }
-            let Value::String(s) = v else {
-                return Err(err(
-                    &field,
-                    "must be a string such as \"/data/token\"".into(),
-                ));
-            };
-            let source = Source::parse(s).map_err(|m| err(&field, m))?;
-            if matches!(source, Source::Jwt(_)) {
-                return Err(err(
-                    &field,
-                    "cannot read from a JWT: use a pointer, cookie:NAME or header:NAME".into(),
-                ));
-            }
-            out.push((name.clone(), source));
-        }
-        return Ok(out);
-    }
-    if l.token_cookie.is_some() && l.token_header.is_some() {
-        return Err(err(
-            "login.token_cookie",
-            "and `login.token_header` exclude each other: the token comes from one place".into(),
-        ));
-    }
-    for (field, name) in [
-        ("login.token_cookie", &l.token_cookie),
-        ("login.token_header", &l.token_header),
-    ] {
-        if name.as_deref().is_some_and(|n| n.trim().is_empty()) {
-            return Err(err(field, "must not be empty".into()));
-        }
-    }
-    let source = match (&l.token_cookie, &l.token_header, &l.token_pointer) {
-        (Some(c), _, _) => Source::Cookie(c.trim().into()),
-        (_, Some(h), _) => Source::Header(h.trim().into()),
-        (_, _, Some(ptr)) if ptr.is_empty() => {
-            return Err(err(
-                "login.token_pointer",
-                "must point at the token, e.g. /token".into(),
-            ))
-        }
-        (_, _, ptr) => Source::Pointer(pointer(
-            "login.token_pointer",
-            ptr.as_deref().unwrap_or("/token"),
-            origin,
-        )?),
-    };
-    Ok(vec![("token".into(), source)])
-}
-
-fn auth_template(a: &AuthSection, p: &Profile, origin: &str) -> Result<AuthTemplate, HarnessError> {
-    let err = |field: &str, m: &str| invalid(origin, field, m.to_string());
-    if a.has_templates() {
-        for (field, set) in [
-            ("auth.style", a.style.is_some()),
-            ("auth.scheme", a.scheme.is_some()),
-            ("auth.header", a.header.is_some()),
-            ("auth.field", a.field.is_some()),
-            ("auth.cookie", a.cookie.is_some()),
-        ] {
-            if set {
-                return Err(err(field, "is a shorthand; with explicit `auth.headers`/`cookies`/`query`/`json` say everything there"));
-            }
-        }
-        return Ok(AuthTemplate {
-            query: pairs(&a.query),
-            headers: pairs(&a.headers),
-            cookies: pairs(&a.cookies),
-            json: a.json.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
-        });
-    }
-    let style = a.style.unwrap_or_default();
-    let only = |field: &str, set: bool, styles: &str| {
-        if set {
-            Err(err(field, &format!("only applies to style = {styles}")))
-        } else {
-            Ok(())
-        }
-    };
-    only(
-        "auth.scheme",
-        a.scheme.is_some() && style != AuthStyle::Scheme,
-        "\"scheme\"",
-    )?;
-    only(
-        "auth.cookie",
-        a.cookie.is_some() && style != AuthStyle::Cookie,
-        "\"cookie\"",
-    )?;
-    only(
-        "auth.field",
-        a.field.is_some() && !matches!(style, AuthStyle::Json | AuthStyle::Query),
-        "\"json\" or \"query\"",
-    )?;
-    let header = a.header.clone().unwrap_or_else(|| "Authorization".into());
-    let field = a.field.clone().unwrap_or_else(|| "token".into());
-    let mut t = AuthTemplate::default();
-    match style {
-        AuthStyle::Bearer => t.headers.push((header, "Bearer {{token}}".into())),
-        AuthStyle::Scheme => {
-            let scheme = a.scheme.clone().filter(|s| !s.is_empty()).ok_or_else(|| {
-                err(
-                    "auth.scheme",
-                    "is required with style = \"scheme\" (e.g. \"JWT\")",
-                )
-            })?;
-            t.headers.push((header, format!("{scheme} {{{{token}}}}")));
-        }
-        AuthStyle::Header => {
-            let h = a.header.clone().ok_or_else(|| {
-                err(
-                    "auth.header",
-                    "is required with style = \"header\" (e.g. \"Token\")",
-                )
-            })?;
-            t.headers.push((h, "{{token}}".into()));
-        }
-        AuthStyle::Basic => t
-            .headers
-            .push(("Authorization".into(), "Basic {{token|basic}}".into())),
-        AuthStyle::Json => t.json.push((field, json!("{{token}}"))),
-        AuthStyle::Query => t.query.push((field, "{{token}}".into())),
-        AuthStyle::Cookie => {
-            let name = a
-                .cookie
-                .clone()
-                .or_else(|| p.login.token_cookie.clone())
-                .filter(|c| !c.is_empty())
-                .ok_or_else(|| {
-                    err(
-                        "auth.cookie",
-                        "is required with style = \"cookie\" (or set `login.token_cookie`)",
-                    )
-                })?;
-            t.cookies.push((name, "{{token}}".into()));
-        }
-    }
-    Ok(t)
 }
 
 /// The section's own request: method, path, query, headers, cookies and body, checked.
@@ -594,7 +430,7 @@ fn pairs(m: &std::collections::BTreeMap<String, String>) -> Vec<(String, String)
     m.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
 }
 
-fn pointer(field: &str, p: &str, origin: &str) -> Result<String, HarnessError> {
+pub(super) fn pointer(field: &str, p: &str, origin: &str) -> Result<String, HarnessError> {
     if p.is_empty() || p.starts_with('/') {
         Ok(p.to_string())
     } else {
@@ -604,87 +440,6 @@ fn pointer(field: &str, p: &str, origin: &str) -> Result<String, HarnessError> {
             format!("must be a JSON pointer starting with '/', got {p:?}"),
         ))
     }
-}
-
-/// The rejection rules: the shorthand fields folded into the list.
-fn rejection(p: &Profile, origin: &str) -> Result<Rejection, HarnessError> {
-    let r = &p.rejected;
-    let err = |field: &str, m: String| invalid(origin, field, m);
-    for s in r
-        .statuses
-        .iter()
-        .chain(r.rules.iter().flat_map(|x| &x.statuses))
-    {
-        if !(100..=599).contains(s) {
-            return Err(err(
-                "rejected.statuses",
-                format!("{s} is not an HTTP status"),
-            ));
-        }
-    }
-    let mut rules = Vec::new();
-    if !r.statuses.is_empty() {
-        rules.push(Rule {
-            statuses: r.statuses.clone(),
-            ..Rule::default()
-        });
-    }
-    match &r.pointer {
-        Some(ptr) => {
-            let ptr = pointer("rejected.pointer", ptr, origin)?;
-            if r.values.is_empty() && r.success_values.is_empty() {
-                return Err(err(
-                    "rejected",
-                    "`pointer` needs `values` or `success_values`".into(),
-                ));
-            }
-            if !r.values.is_empty() {
-                rules.push(Rule {
-                    pointer: Some(ptr.clone()),
-                    equals: r.values.clone(),
-                    ..Rule::default()
-                });
-            }
-            if !r.success_values.is_empty() {
-                rules.push(Rule {
-                    pointer: Some(ptr),
-                    not_equals: r.success_values.clone(),
-                    ..Rule::default()
-                });
-            }
-        }
-        None if !r.values.is_empty() || !r.success_values.is_empty() => {
-            return Err(err(
-                "rejected.pointer",
-                "is required with `values`/`success_values`".into(),
-            ))
-        }
-        None => {}
-    }
-    for (i, rule) in r.rules.iter().enumerate() {
-        if let Some(m) = rule.problem() {
-            return Err(err(&format!("rejected.rules[{i}]"), m.into()));
-        }
-        if let Some(ptr) = &rule.pointer {
-            pointer(&format!("rejected.rules[{i}].pointer"), ptr, origin)?;
-        }
-        rules.push(rule.clone());
-    }
-    if let Some(s) = &r.success {
-        if let Some(m) = s.problem() {
-            return Err(err("rejected.success", m.into()));
-        }
-    }
-    if rules.is_empty() {
-        return Err(err(
-            "rejected",
-            "needs `statuses`, a `pointer` or `rules`: otherwise nothing is ever rejected".into(),
-        ));
-    }
-    Ok(Rejection {
-        rules,
-        success: r.success.clone(),
-    })
 }
 
 /// Whether any login template already places the code.

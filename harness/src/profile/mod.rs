@@ -9,6 +9,7 @@
 use serde::{Deserialize, Serialize};
 
 mod compile;
+mod credential;
 mod load;
 mod rejection;
 mod request;

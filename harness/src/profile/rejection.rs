@@ -9,6 +9,9 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::validate::invalid;
+use super::Profile;
+use crate::error::HarnessError;
 use crate::exchange::Response;
 
 /// One rule as written in the profile (`[[rejected.rules]]` or `[rejected.success]`).
@@ -137,4 +140,85 @@ impl Rejection {
     pub fn is_refusal(&self, r: &Response) -> bool {
         !self.is_accepted(r) && !r.is_server_error() && (r.is_client_error() || self.is_rejected(r))
     }
+}
+
+/// The rejection rules: the shorthand fields folded into the list.
+pub(super) fn compile_rejection(p: &Profile, origin: &str) -> Result<Rejection, HarnessError> {
+    let r = &p.rejected;
+    let err = |field: &str, m: String| invalid(origin, field, m);
+    for s in r
+        .statuses
+        .iter()
+        .chain(r.rules.iter().flat_map(|x| &x.statuses))
+    {
+        if !(100..=599).contains(s) {
+            return Err(err(
+                "rejected.statuses",
+                format!("{s} is not an HTTP status"),
+            ));
+        }
+    }
+    let mut rules = Vec::new();
+    if !r.statuses.is_empty() {
+        rules.push(Rule {
+            statuses: r.statuses.clone(),
+            ..Rule::default()
+        });
+    }
+    match &r.pointer {
+        Some(ptr) => {
+            let ptr = super::compile::pointer("rejected.pointer", ptr, origin)?;
+            if r.values.is_empty() && r.success_values.is_empty() {
+                return Err(err(
+                    "rejected",
+                    "`pointer` needs `values` or `success_values`".into(),
+                ));
+            }
+            if !r.values.is_empty() {
+                rules.push(Rule {
+                    pointer: Some(ptr.clone()),
+                    equals: r.values.clone(),
+                    ..Rule::default()
+                });
+            }
+            if !r.success_values.is_empty() {
+                rules.push(Rule {
+                    pointer: Some(ptr),
+                    not_equals: r.success_values.clone(),
+                    ..Rule::default()
+                });
+            }
+        }
+        None if !r.values.is_empty() || !r.success_values.is_empty() => {
+            return Err(err(
+                "rejected.pointer",
+                "is required with `values`/`success_values`".into(),
+            ))
+        }
+        None => {}
+    }
+    for (i, rule) in r.rules.iter().enumerate() {
+        if let Some(m) = rule.problem() {
+            return Err(err(&format!("rejected.rules[{i}]"), m.into()));
+        }
+        if let Some(ptr) = &rule.pointer {
+            super::compile::pointer(&format!("rejected.rules[{i}].pointer"), ptr, origin)?;
+        }
+        rules.push(rule.clone());
+    }
+    if let Some(s) = &r.success {
+        if let Some(m) = s.problem() {
+            return Err(err("rejected.success", m.into()));
+        }
+    }
+    if rules.is_empty() {
+        return Err(err(
+            "rejected",
+            "needs `statuses`, a `pointer` or `rules`: otherwise nothing is ever rejected".into(),
+        ));
+    }
+    Ok(Rejection {
+        rules,
+        success: r.success.clone(),
+    })
 }

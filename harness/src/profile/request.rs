@@ -223,6 +223,13 @@ request_fields! {
         /// the first) is the main token (`{{token}}`, the one JWT checks decode).
         #[serde(default)]
         pub token_parts: Map<String, Value>,
+        /// When the login carries encrypted data: where its answer shows the decrypted fields.
+        #[serde(default)]
+        pub data_pointer: Option<String>,
+        /// When the login carries encrypted data: where the protected answer (with the new
+        /// credential) shows the stored fields.
+        #[serde(default)]
+        pub data_read_back: Option<String>,
     }
 }
 

@@ -1,0 +1,96 @@
+// A login backend in the style of Tencent's Wafer SDK (qcloud-weapp-server-sdk), plain Node:
+// GET /weapp/login carries the code AND the user's encrypted data in headers (X-WX-Code,
+// X-WX-Encrypted-Data, X-WX-IV, all required); the backend decrypts it with the session_key
+// jscode2session returns and answers a two-part session {id, skey}; protected requests carry
+// X-WX-Id and X-WX-Skey, and /weapp/user shows the stored userInfo. Like Wafer, refusals are
+// HTTP 200 with the magic id and an `error` field.
+// DEFECT=any-watermark: the watermark's appid is not checked (data of another mini-program passes).
+// DEFECT=stack-trace: a decryption error answers with the exception's stack.
+'use strict';
+const http = require('http');
+const crypto = require('crypto');
+
+const base = process.env.WX_API_BASE;
+const appid = process.env.WX_APPID;
+const secret = process.env.WX_SECRET;
+const defect = process.env.DEFECT || '';
+const MAGIC = 'F2C224D4-2BCE-4C64-AF9F-A6D872000D1A';
+const sessions = new Map(); // id -> {skey, openid, userInfo}
+
+function send(res, status, body) {
+  res.statusCode = status;
+  res.setHeader('content-type', 'application/json');
+  res.end(JSON.stringify(body));
+}
+
+function refuse(res, error, message) {
+  send(res, 200, { [MAGIC]: 1, error, message });
+}
+
+function code2session(code) {
+  const url = `${base}/sns/jscode2session?appid=${encodeURIComponent(appid)}&secret=${encodeURIComponent(secret)}` +
+    `&js_code=${encodeURIComponent(code)}&grant_type=authorization_code`;
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, { timeout: 2000 }, (res) => {
+      let text = '';
+      res.on('data', (c) => (text += c));
+      res.on('end', () => {
+        try { resolve(JSON.parse(text)); } catch (e) { reject(new Error('not json')); }
+      });
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+  });
+}
+
+function decrypt(sessionKey, encryptedData, iv, openid) {
+  const decipher = crypto.createDecipheriv('aes-128-cbc', Buffer.from(sessionKey, 'base64'), Buffer.from(iv, 'base64'));
+  decipher.setAutoPadding(true);
+  const text = Buffer.concat([decipher.update(Buffer.from(encryptedData, 'base64')), decipher.final()]).toString('utf8');
+  const data = JSON.parse(text);
+  if (defect !== 'any-watermark' && (!data.watermark || data.watermark.appid !== appid)) {
+    throw new Error('watermark mismatch');
+  }
+  if (data.openId && data.openId !== openid) throw new Error('data of another user');
+  return data;
+}
+
+async function login(req, res) {
+  const code = req.headers['x-wx-code'];
+  const encryptedData = req.headers['x-wx-encrypted-data'];
+  const iv = req.headers['x-wx-iv'];
+  if (!code || !encryptedData || !iv) return refuse(res, 'ERR_HEADER_MISSED', 'X-WX-Code, X-WX-Encrypted-Data and X-WX-IV are required');
+  let answer;
+  try { answer = await code2session(code); } catch (e) { return refuse(res, 'ERR_LOGIN_FAILED', 'WeChat did not answer'); }
+  if (!answer.openid || !answer.session_key) return refuse(res, 'ERR_LOGIN_FAILED', `WeChat said ${answer.errcode}`);
+  let userInfo;
+  try {
+    userInfo = decrypt(answer.session_key, encryptedData, iv, answer.openid);
+  } catch (e) {
+    return refuse(res, 'ERR_LOGIN_FAILED', defect === 'stack-trace' ? e.stack : 'cannot decrypt the user data');
+  }
+  const id = crypto.randomUUID();
+  const skey = crypto.randomBytes(20).toString('hex');
+  sessions.set(id, { skey, openid: answer.openid, userInfo });
+  send(res, 200, { [MAGIC]: 1, session: { id, skey } });
+}
+
+function user(req, res) {
+  const s = sessions.get(req.headers['x-wx-id'] || '');
+  const skey = req.headers['x-wx-skey'] || '';
+  if (!s || skey.length !== s.skey.length || !crypto.timingSafeEqual(Buffer.from(skey), Buffer.from(s.skey))) {
+    return refuse(res, 'ERR_INVALID_SESSION', 'login again');
+  }
+  send(res, 200, { code: 0, data: { userInfo: s.userInfo } });
+}
+
+http.createServer((req, res) => {
+  req.resume();
+  req.on('end', () => {
+    const path = req.url.split('?')[0];
+    if (path === '/ready') return send(res, 200, { ok: true });
+    if (path === '/weapp/login') return login(req, res).catch(() => refuse(res, 'ERR_LOGIN_FAILED', 'internal'));
+    if (path === '/weapp/user') return user(req, res);
+    send(res, 404, { error: 'not found' });
+  });
+}).listen(Number(process.env.PORT), '127.0.0.1', () => console.log('wafer-style backend up'));

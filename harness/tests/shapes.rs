@@ -1,0 +1,168 @@
+//! The worked examples of docs/harness.md, run as written against a backend of each shape
+//! (harness/tests/backends/): Wafer headers with a two-part session, an opaque `Token` header
+//! with an acknowledge-only user-info endpoint, a jwt-simple bare-string JWT, and a backend that
+//! dies on an upstream error. Each clean backend passes every applicable case; each defect fails
+//! exactly the cases it should, and nothing errors. Every other TOML snippet of the page is
+//! checked to be a valid part of a profile.
+
+use std::process::Command;
+
+use wxmock_harness::profile::{CommandSpec, Profile};
+use wxmock_harness::report::RunReport;
+use wxmock_harness::runner::{run, RunOptions};
+
+const DOC: &str = include_str!("../../docs/harness.md");
+
+fn have(tool: &str) -> bool {
+    let ok = Command::new(tool)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        assert!(std::env::var_os("CI").is_none(), "{tool} is required in CI");
+        eprintln!("skipped: {tool} is not installed");
+    }
+    ok
+}
+
+/// The TOML blocks of the page: (info string after ```toml, body).
+fn toml_blocks() -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut lines = DOC.lines();
+    while let Some(line) = lines.next() {
+        let Some(info) = line.trim_start().strip_prefix("```toml") else {
+            continue;
+        };
+        let body: Vec<&str> = lines
+            .by_ref()
+            .take_while(|l| !l.trim_start().starts_with("```"))
+            .collect();
+        out.push((info.trim().to_string(), body.join("\n")));
+    }
+    out
+}
+
+fn snippet(name: &str) -> String {
+    toml_blocks()
+        .into_iter()
+        .find(|(info, _)| *info == format!("profile={name}"))
+        .map(|(_, body)| body)
+        .unwrap_or_else(|| panic!("docs/harness.md has no ```toml profile={name} block"))
+}
+
+/// The documented profile with its command pointed at the test backend, in a scratch directory.
+fn profile(name: &str, program: &str, script: &str, defect: &str) -> Profile {
+    let mut p = Profile::from_toml_str(&snippet(name), &format!("docs/harness.md ({name})"))
+        .expect("the documented profile is valid");
+    let script = format!("{}/tests/backends/{script}", env!("CARGO_MANIFEST_DIR"));
+    p.backend.command = Some(CommandSpec::Argv(vec![program.into(), script]));
+    p.backend.env.insert("DEFECT".into(), defect.into());
+    p.backend.cwd = Some(std::env::temp_dir());
+    p.backend.ready_timeout_secs = 20;
+    p
+}
+
+async fn failing(p: Profile) -> Vec<String> {
+    let options = RunOptions {
+        seed: Some(21),
+        ..RunOptions::default()
+    };
+    let report: RunReport = run(p, options, None, &mut []).await.expect("run");
+    let errored: Vec<_> = report
+        .cases
+        .iter()
+        .filter(|c| c.status == "errored")
+        .map(|c| format!("{}: {:?}", c.id, c.reason))
+        .collect();
+    assert!(errored.is_empty(), "errored: {errored:#?}");
+    let passed = report.cases.iter().filter(|c| c.status == "passed").count();
+    assert!(passed >= 15, "only {passed} passed: {:#?}", report.cases);
+    report
+        .cases
+        .iter()
+        .filter(|c| c.status == "failed")
+        .map(|c| c.id.clone())
+        .collect()
+}
+
+#[tokio::test]
+async fn the_wafer_example_passes_clean_and_catches_each_defect() {
+    if !have("node") {
+        return;
+    }
+    let run = |d: &'static str| failing(profile("wafer", "node", "wafer.js", d));
+    assert_eq!(run("").await, Vec::<String>::new());
+    assert_eq!(run("any-watermark").await, ["data.watermark-mismatch"]);
+    assert_eq!(run("stack-trace").await, ["robust.no-stack-trace"]);
+}
+
+#[tokio::test]
+async fn the_opaque_token_example_passes_clean_and_catches_each_defect() {
+    if !have("node") {
+        return;
+    }
+    let run = |d: &'static str| failing(profile("opaque-token", "node", "opaque-token.js", d));
+    assert_eq!(run("").await, Vec::<String>::new());
+    assert_eq!(run("any-watermark").await, ["data.watermark-mismatch"]);
+    assert_eq!(run("truncate-nickname").await, ["data.roundtrip-property"]);
+}
+
+#[tokio::test]
+async fn the_jwt_simple_example_fails_only_has_expiry_clean_and_catches_each_defect() {
+    if !have("python3") {
+        return;
+    }
+    let run = |d: &'static str| failing(profile("jwt-simple", "python3", "jwt_simple.py", d));
+    assert_eq!(run("").await, ["token.has-expiry"]);
+    let mut weak = run("weak-key").await;
+    weak.sort();
+    assert_eq!(weak, ["token.has-expiry", "token.weak-secret"]);
+    let mut none = run("alg-none").await;
+    none.sort();
+    assert_eq!(none, ["token.alg-none", "token.has-expiry"]);
+}
+
+#[tokio::test]
+async fn the_dying_backend_example_is_restarted_and_fails_only_where_it_died() {
+    if !have("python3") {
+        return;
+    }
+    let run = |d: &'static str| failing(profile("dies", "python3", "dies_on_upstream_error.py", d));
+    assert_eq!(run("").await, Vec::<String>::new());
+    assert_eq!(
+        run("die-on-garbage").await,
+        ["login.upstream-garbage", "robust.survives"]
+    );
+}
+
+/// Merges `fragment` into `base` (tables recursively, other values replaced).
+fn merge(base: &mut toml::Table, fragment: toml::Table) {
+    for (k, v) in fragment {
+        match (base.get_mut(&k), v) {
+            (Some(toml::Value::Table(b)), toml::Value::Table(f)) => merge(b, f),
+            (_, v) => {
+                base.insert(k, v);
+            }
+        }
+    }
+}
+
+#[test]
+fn every_other_toml_snippet_is_a_valid_part_of_a_profile() {
+    const BASE: &str = "[backend]\nbase_url = \"http://127.0.0.1:3000\"\n[login]\npath = \"/l\"\n[protected]\npath = \"/p\"\n";
+    let mut checked = 0;
+    for (info, body) in toml_blocks() {
+        if info.starts_with("profile=") {
+            continue;
+        }
+        let fragment: toml::Table = toml::from_str(&body)
+            .unwrap_or_else(|e| panic!("a ```toml snippet does not parse: {e}\n{body}"));
+        let mut whole: toml::Table = toml::from_str(BASE).expect("base");
+        merge(&mut whole, fragment);
+        let text = toml::to_string(&whole).expect("serialise");
+        Profile::from_toml_str(&text, "docs snippet")
+            .unwrap_or_else(|e| panic!("a ```toml snippet is not valid in a profile: {e}\n{body}"));
+        checked += 1;
+    }
+    assert!(checked >= 3, "only {checked} snippets found");
+}
