@@ -119,11 +119,23 @@ async fn a_backend_that_dies_fails_the_case_in_progress_is_restarted_and_fails_s
         return;
     }
     let report = run_all(dies_profile("die-on-garbage")).await;
+    let mut failed = with_status(&report, "failed");
+    failed.sort_unstable();
+    // Each case that feeds it garbage kills it again; each of those fails with the exit.
     assert_eq!(
-        with_status(&report, "failed"),
-        vec!["login.upstream-garbage", "robust.survives"],
+        failed,
+        vec![
+            "login.upstream-error-status",
+            "login.upstream-garbage",
+            "robust.survives"
+        ],
         "{:#?}",
         report.cases
+    );
+    assert!(
+        reason(&report, "login.upstream-error-status").contains("the backend exited (status 70)"),
+        "{}",
+        reason(&report, "login.upstream-error-status")
     );
     assert!(
         with_status(&report, "errored").is_empty(),
