@@ -84,7 +84,7 @@ async fn every_case_passes_on_the_reference_backend_without_defects() {
     let results = run_families(&[], 1).await;
     let not_passed: Vec<_> = results.iter().filter(|(_, (s, _))| s != "passed").collect();
     assert!(not_passed.is_empty(), "{not_passed:#?}");
-    assert_eq!(results.len(), 20);
+    assert_eq!(results.len(), 21);
 }
 
 macro_rules! defect_fails_exactly {

@@ -184,6 +184,7 @@ matrix! {
     opaque_token_no_expiry_fails_exactly_its_cases: "opaque-token-no-expiry" => ["token.lifetime"];
     stale_token_blocks_login_fails_exactly_its_cases: "stale-token-blocks-login" => ["login.stale-credential"];
     shared_response_object_fails_exactly_its_cases: "shared-response-object" => ["login.no-cross-user-leak"];
+    no_openid_check_fails_exactly_its_cases: "no-openid-check" => ["data.openid-mismatch"];
     errcode_zero_is_error_fails_exactly_its_cases: "errcode-zero-is-error" => ["login.errcode-zero"];
     upstream_error_500_fails_exactly_its_cases: "upstream-error-500" => ["login.upstream-error-status"];
 }

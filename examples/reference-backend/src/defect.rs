@@ -46,6 +46,7 @@ pub enum Defect {
     UpstreamError500,
     StaleTokenBlocksLogin,
     SharedResponseObject,
+    NoOpenidCheck,
 }
 
 impl Defect {
@@ -87,6 +88,7 @@ impl Defect {
         Defect::UpstreamError500,
         Defect::StaleTokenBlocksLogin,
         Defect::SharedResponseObject,
+        Defect::NoOpenidCheck,
     ];
 
     /// The switch's kebab-case name (what `DEFECTS=` and `wxmock demo --defect` take).
@@ -128,6 +130,7 @@ impl Defect {
             Defect::UpstreamError500 => "upstream-error-500",
             Defect::StaleTokenBlocksLogin => "stale-token-blocks-login",
             Defect::SharedResponseObject => "shared-response-object",
+            Defect::NoOpenidCheck => "no-openid-check",
         }
     }
 
@@ -212,6 +215,7 @@ impl Defect {
             Defect::UpstreamError500 => "lets WeChat failures (busy, garbage, gateway pages, resets, timeouts) escape as a bare 500 from an unhandled exception",
             Defect::StaleTokenBlocksLogin => "runs the auth middleware on the login route too: a login that still carries an old or garbage token answers 403, locking the user out until they clear storage",
             Defect::SharedResponseObject => "builds login answers in one module-level object and sets userId only when it is still empty, so later users get the first user's userId",
+            Defect::NoOpenidCheck => "returns decrypted userInfo without comparing its openId with the logged-in user's, so one user's profile can be posted as another's",
         }
     }
 }
@@ -253,7 +257,7 @@ mod tests {
     fn all_lists_every_defect_once() {
         let set: std::collections::BTreeSet<_> = Defect::ALL.iter().collect();
         assert_eq!(set.len(), Defect::ALL.len());
-        assert_eq!(Defect::ALL.len(), 36);
+        assert_eq!(Defect::ALL.len(), 37);
     }
 
     #[test]

@@ -21,6 +21,7 @@ pub fn cases() -> Vec<Case> {
         Case::new("data.tampered", Severity::Must, "tampered, badly padded, truncated or mis-encoded data is rejected with a 4xx, never a 5xx", tampered),
         Case::new("data.bad-iv", Severity::Must, "an iv of 15 or 17 bytes is rejected with a 4xx, never a 5xx", bad_iv),
         Case::new("data.stale-session-key", Severity::Must, "data encrypted under the session_key from before a re-login is rejected", stale_session_key),
+        Case::new("data.openid-mismatch", Severity::Must, "userInfo whose openId is another user of the app (right key, right watermark) is refused, or at least never becomes or changes the account", openid_mismatch),
         Case::new("data.phone-number", Severity::Must, "a getPhoneNumber code resolves to the user's phone number", phone_number),
     ]
 }
@@ -270,6 +271,53 @@ async fn all_refused(ctx: &mut Ctx, variants: &[&str], what: &str) -> Result<Out
     } else {
         Ok(Outcome::failed(format!("{what}: {}", wrong.join("; "))))
     }
+}
+
+fn openid_mismatch(ctx: &mut Ctx) -> CaseFuture<'_> {
+    Box::pin(async move {
+        if !ctx.has_user_info() {
+            return Ok(Outcome::skipped(NO_USER_INFO));
+        }
+        let other = ctx.new_user(json!({})).await?;
+        let session = ctx.fresh_session().await?;
+        let before = ctx.protected(Some(&session.credential)).await?;
+        let own = ctx.identity_of(&before, &session.credential);
+        let data = encrypt(
+            ctx,
+            &session.user.openid,
+            "openid-mismatch",
+            Some(json!({"openId": other.openid})),
+        )
+        .await?;
+        let r = submit(ctx, &session, &data).await?;
+        if ctx.is_refusal(&r) {
+            return Ok(Outcome::Passed);
+        }
+        let after = ctx.protected(Some(&session.credential)).await?;
+        let now = ctx.identity_of(&after, &session.credential);
+        let mut wrong = Vec::new();
+        if r.body.contains(&other.openid) || after.body.contains(&other.openid) {
+            wrong.push(format!(
+                "the answer carries user {}'s openId as this user's data",
+                other.openid
+            ));
+        }
+        if own.is_some() && now != own {
+            wrong.push(format!(
+                "the account's identity changed from {own:?} to {now:?}"
+            ));
+        }
+        if wrong.is_empty() {
+            return Ok(Outcome::Passed);
+        }
+        Ok(Outcome::failed(format!(
+            "userInfo of user {} submitted by user {} (valid ciphertext under this user's session_key, right watermark) was accepted ({}): {}",
+            other.openid,
+            session.user.openid,
+            describe(&r),
+            wrong.join("; ")
+        )))
+    })
 }
 
 fn watermark_mismatch(ctx: &mut Ctx) -> CaseFuture<'_> {

@@ -57,6 +57,16 @@ pub async fn handle(
         }
     }
     match result {
+        Ok(data)
+            if !state.has(Defect::NoOpenidCheck)
+                && data
+                    .get("openId")
+                    .and_then(Value::as_str)
+                    .is_some_and(|o| o != caller.session.openid) =>
+        {
+            tracing::info!("refused userInfo naming another openid");
+            Err(ApiError::InvalidEncryptedData)
+        }
         Ok(mut data) => {
             if state.has(Defect::TruncateNickname) {
                 truncate_nickname(&mut data);
