@@ -101,7 +101,7 @@ class Handler(BaseHTTPRequestHandler):
             code = json.loads(raw or b"{}").get("code")
         except (ValueError, AttributeError):
             code = None
-        if not isinstance(code, str) or not code or len(code) > 512:
+        if not isinstance(code, str) or not code.strip() or len(code) > 512:
             return self.send(400, {"message": "code required"})
         try:
             answer = code2session(code)

@@ -47,7 +47,7 @@ function caller(req) {
 
 async function login(body, res) {
   const code = body && body.code;
-  if (typeof code !== 'string' || !code || code.length > 512) return send(res, 400, { detail: 'code is required' });
+  if (typeof code !== 'string' || !code.trim() || code.length > 512) return send(res, 400, { detail: 'code is required' });
   let answer;
   try { answer = await code2session(code); } catch (e) { return send(res, 502, { detail: 'WeChat is unavailable' }); }
   if (!answer.openid) {
