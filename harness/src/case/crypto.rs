@@ -275,46 +275,50 @@ async fn all_refused(ctx: &mut Ctx, variants: &[&str], what: &str) -> Result<Out
 
 fn openid_mismatch(ctx: &mut Ctx) -> CaseFuture<'_> {
     Box::pin(async move {
-        if !ctx.has_user_info() {
+        if !ctx.takes_data() {
             return Ok(Outcome::skipped(NO_USER_INFO));
         }
         let other = ctx.new_user(json!({})).await?;
-        let session = ctx.fresh_session().await?;
-        let before = ctx.protected(Some(&session.credential)).await?;
-        let own = ctx.identity_of(&before, &session.credential);
-        let data = encrypt(
-            ctx,
-            &session.user.openid,
-            "openid-mismatch",
-            Some(json!({"openId": other.openid})),
-        )
-        .await?;
-        let r = submit(ctx, &session, &data).await?;
-        if ctx.is_refusal(&r) {
+        let user = ctx.new_user(json!({})).await?;
+        let mut sink = ctx.data_sink(user.clone()).await?;
+        let answer = ctx
+            .send_data(
+                &mut sink,
+                "openid-mismatch",
+                Some(json!({"openId": other.openid})),
+            )
+            .await?;
+        if answer.refused || !answer.accepted {
             return Ok(Outcome::Passed);
         }
-        let after = ctx.protected(Some(&session.credential)).await?;
-        let now = ctx.identity_of(&after, &session.credential);
+        let shown = answer
+            .shown
+            .clone()
+            .flatten()
+            .map(|v| v.to_string())
+            .unwrap_or_default();
         let mut wrong = Vec::new();
-        if r.body.contains(&other.openid) || after.body.contains(&other.openid) {
+        if answer.response.body.contains(&other.openid) || shown.contains(&other.openid) {
             wrong.push(format!(
-                "the answer carries user {}'s openId as this user's data",
+                "the answer shows user {}'s openId as this user's data",
                 other.openid
             ));
         }
-        if own.is_some() && now != own {
-            wrong.push(format!(
-                "the account's identity changed from {own:?} to {now:?}"
-            ));
+        if let Some(session) = &sink.session {
+            let credential = session.credential.clone();
+            let after = ctx.protected(Some(&credential)).await?;
+            if after.body.contains(&other.openid) {
+                wrong.push(format!("the account now answers as user {}", other.openid));
+            }
         }
         if wrong.is_empty() {
             return Ok(Outcome::Passed);
         }
         Ok(Outcome::failed(format!(
-            "userInfo of user {} submitted by user {} (valid ciphertext under this user's session_key, right watermark) was accepted ({}): {}",
+            "userInfo of user {} sent for user {} (valid ciphertext under this user's session_key, right watermark) was accepted ({}): {}",
             other.openid,
-            session.user.openid,
-            describe(&r),
+            user.openid,
+            describe(&answer.response),
             wrong.join("; ")
         )))
     })
