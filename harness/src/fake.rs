@@ -322,7 +322,29 @@ impl Fake {
         path: Option<&str>,
         after_id: u64,
     ) -> Result<Vec<JournalEntry>, HarnessError> {
-        let mut q = format!("/journal?appid={}", self.appid);
+        self.journal_query(Some(&self.appid), path, after_id).await
+    }
+
+    /// The journal of every app the fake serves (a backend sending another appid shows here).
+    pub async fn journal_all_apps(
+        &self,
+        path: Option<&str>,
+        after_id: u64,
+    ) -> Result<Vec<JournalEntry>, HarnessError> {
+        self.journal_query(None, path, after_id).await
+    }
+
+    async fn journal_query(
+        &self,
+        appid: Option<&str>,
+        path: Option<&str>,
+        after_id: u64,
+    ) -> Result<Vec<JournalEntry>, HarnessError> {
+        let mut q = String::from("/journal?");
+        if let Some(appid) = appid {
+            q.push_str("appid=");
+            q.push_str(appid);
+        }
         if let Some(p) = path {
             q.push_str("&path=");
             q.push_str(p);

@@ -43,16 +43,21 @@ fn happy(ctx: &mut Ctx) -> CaseFuture<'_> {
         let user = ctx.new_user(json!({})).await?;
         let code = ctx.login_code(&user.openid).await?;
         let login = ctx.login(Some(&code)).await?;
+        let calls = ctx.journal_since_case(Some(JSCODE2SESSION)).await?;
+        let unreached = if calls.is_empty() {
+            format!(" ({})", not_reached(ctx).await?)
+        } else {
+            String::new()
+        };
         if !login.succeeded(ctx) {
             return Ok(Outcome::failed(format!(
-                "a fresh code gave no token: {}",
+                "a fresh code gave no token: {}{unreached}",
                 answer(&login)
             )));
         }
-        let calls = ctx.journal_since_case(Some(JSCODE2SESSION)).await?;
         if calls.len() != 1 {
             return Ok(Outcome::failed(format!(
-                "expected exactly one jscode2session call, WeChat saw {}",
+                "expected exactly one jscode2session call, WeChat saw {}{unreached}",
                 calls.len()
             )));
         }
@@ -131,6 +136,34 @@ fn distinct_users(ctx: &mut Ctx) -> CaseFuture<'_> {
             )),
             _ => Ok(Outcome::failed(NO_IDENTITY_IN_ANSWER)),
         }
+    })
+}
+
+/// Why the fake saw no jscode2session call for the run's appid during this case, and the fix:
+/// the backend called the fake with another appid, or never reached the fake at all.
+async fn not_reached(ctx: &Ctx) -> Result<String, CaseError> {
+    let appid = ctx.fake.appid();
+    let others: Vec<String> = ctx
+        .fake
+        .journal_all_apps(Some(JSCODE2SESSION), ctx.journal_mark())
+        .await?
+        .iter()
+        .filter_map(|e| e.query_param("appid"))
+        .filter(|a| a != appid)
+        .collect();
+    Ok(match others.first() {
+        Some(other) => format!(
+            "the fake received no jscode2session call for appid {appid} during this case, but {} for appid {other}: \
+             the backend uses another appid; give it the appid and secret the harness hands it \
+             ({{{{appid}}}} and {{{{secret}}}} in [backend.env]) instead of its own",
+            others.len()
+        ),
+        None => format!(
+            "the fake received no jscode2session call for appid {appid} during this case: the backend \
+             probably still calls the real WeChat (api.weixin.qq.com) or uses another appid; point its \
+             WeChat base URL at the fake ({{{{wechat_base_url}}}} in [backend.env]) or set \
+             [fake] impersonate = true"
+        ),
     })
 }
 
