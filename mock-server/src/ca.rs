@@ -24,6 +24,7 @@ pub const WECHAT_HOST: &str = "api.weixin.qq.com";
 
 /// File names inside a CA directory.
 pub const CERT_FILE: &str = "wxmock-ca.pem";
+/// The CA's private key, PEM.
 pub const KEY_FILE: &str = "wxmock-ca-key.pem";
 
 const CA_NAME: &str = "wxmock local CA (api.weixin.qq.com only)";
@@ -57,6 +58,7 @@ pub struct Leaf {
     pub chain: Vec<CertificateDer<'static>>,
     /// The leaf alone, PEM (for an outside verifier).
     pub cert_pem: String,
+    /// The leaf's private key.
     pub key: PrivateKeyDer<'static>,
 }
 

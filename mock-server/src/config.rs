@@ -53,7 +53,9 @@ pub const DEFAULT_JOURNAL_CAPACITY: usize = 10_000;
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AppConfig {
+    /// The mini-program's appid.
     pub appid: String,
+    /// Its appsecret, which `/sns/jscode2session` and `/cgi-bin/token` must be given.
     pub secret: Secret,
     /// None listed: the personas alice, bob and mallory.
     #[serde(default)]
@@ -75,13 +77,19 @@ pub struct UserConfig {
     pub openid: Option<String>,
     /// Only users of apps bound to an open-platform account have one.
     pub unionid: Option<String>,
+    /// Profile nickname.
     pub nick_name: Option<String>,
+    /// Profile picture URL.
     pub avatar_url: Option<String>,
     /// 0 unknown, 1 male, 2 female.
     pub gender: Option<i64>,
+    /// Profile language, e.g. `zh_CN`.
     pub language: Option<String>,
+    /// Profile city.
     pub city: Option<String>,
+    /// Profile province.
     pub province: Option<String>,
+    /// Profile country.
     pub country: Option<String>,
     /// Without the country prefix (`purePhoneNumber`).
     pub phone_number: Option<String>,
@@ -194,8 +202,11 @@ pub enum GrantTypePolicy {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "RawRotation", into = "RawRotation")]
 pub enum SessionKeyRotation {
+    /// Every login gives a new session_key.
     EveryLogin,
+    /// Keep the key until it expires (a new one only when there is none or it expired).
     Never,
+    /// Rotate when the current key is at least this many seconds old.
     MinPeriodSecs(u64),
 }
 

@@ -59,6 +59,7 @@ impl Default for ConnectionConfig {
 }
 
 impl ConnectionConfig {
+    /// Checks that every timeout and the connection limit are positive; the error names the field.
     pub fn validate(&self) -> Result<(), String> {
         for (name, value) in [
             ("header_read_timeout_ms", self.header_read_timeout_ms),
@@ -134,6 +135,7 @@ pub struct Registry {
 pub struct Slot {
     registry: Arc<Registry>,
     id: u64,
+    /// The connection's busy/idle state, shared with its service.
     pub watch: Arc<Watch>,
 }
 
@@ -144,6 +146,7 @@ impl Drop for Slot {
 }
 
 impl Registry {
+    /// A registry enforcing the configuration's connection limit and timeouts.
     pub fn new(config: &ConnectionConfig) -> Arc<Self> {
         Arc::new(Self {
             start: Instant::now(),
@@ -165,6 +168,7 @@ impl Registry {
         self.lock().len()
     }
 
+    /// True when no connection is open.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -362,8 +366,11 @@ impl<F: Future> Future for Tracked<F> {
 /// A hyper service that marks its connection busy while each request is answered.
 #[derive(Clone)]
 pub struct TrackedService<S> {
+    /// The service that answers the requests.
     pub inner: S,
+    /// The registry the connection belongs to.
     pub registry: Arc<Registry>,
+    /// The connection's busy/idle state.
     pub watch: Arc<Watch>,
 }
 

@@ -237,15 +237,20 @@ fn json_field(text: &str, key: &str) -> Option<String> {
 /// One expectation that was not met.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Unmet {
+    /// What was expected, in words (the path and any app, user or code).
     pub expectation: String,
+    /// How many calls were expected, e.g. `exactly 1` or `at least 2`.
     pub expected: String,
+    /// How many matching calls arrived.
     pub received: usize,
 }
 
 /// Why [`Expectations::check`] failed: the unmet expectations and everything received.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ExpectationFailure {
+    /// The expectations that were not met.
     pub unmet: Vec<Unmet>,
+    /// Every request the fake received, to show what came instead.
     pub received: Vec<JournalEntry>,
 }
 

@@ -317,6 +317,7 @@ impl MockWeChat {
         format!("http://{}", self.address)
     }
 
+    /// The address the server listens on (the real port when bound to port 0).
     pub fn address(&self) -> SocketAddr {
         self.address
     }
@@ -326,6 +327,7 @@ impl MockWeChat {
         &self.state
     }
 
+    /// The engine: apps, users, codes, session keys and tokens.
     pub fn engine(&self) -> &Engine {
         &self.state.engine
     }

@@ -15,6 +15,7 @@ use crate::fault::FaultStore;
 use crate::journal::Journal;
 use crate::wire::Wire;
 
+/// The state every handler shares: a cheap-to-clone handle on one [`Shared`].
 #[derive(Clone)]
 pub struct AppState {
     shared: Arc<Shared>,

@@ -70,6 +70,7 @@ impl Default for WireConfig {
 /// Renders WeChat answers according to a [`WireConfig`].
 #[derive(Clone, Debug)]
 pub struct Wire {
+    /// How answers are rendered (content types, slash escaping, `rid`, errcode on success).
     pub config: WireConfig,
     clock: Clock,
     /// The content types of `Sns`, `CgiBin`, `Wxa`, parsed once (None: not a valid header value,
@@ -78,6 +79,7 @@ pub struct Wire {
 }
 
 impl Wire {
+    /// A renderer for this configuration, reading the time from `clock`.
     pub fn new(config: WireConfig, clock: Clock) -> Self {
         let parse = |text: &str| HeaderValue::from_str(text).ok();
         let content_types = [

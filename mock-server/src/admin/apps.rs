@@ -10,13 +10,17 @@ use super::{AdminError, AdminJson};
 use crate::engine::{AppView, Secret};
 use crate::state::AppState;
 
+/// The body of `POST /__admin/apps`: creates the app, or replaces the secret of an existing one.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AppRequest {
+    /// The mini-program's appid (`wx` followed by 16 hex digits in WeChat's format).
     pub appid: String,
+    /// The appsecret that `/sns/jscode2session` and `/cgi-bin/token` must be given.
     pub secret: Secret,
 }
 
+/// `POST /apps` (create or update an app) and `GET /apps` (list them), under `/__admin`.
 pub fn routes() -> Router<AppState> {
     Router::new().route("/apps", post(upsert).get(list))
 }

@@ -10,12 +10,15 @@ use serde_json::{json, Value};
 use super::{AdminError, AdminJson};
 use crate::state::AppState;
 
+/// The body of `POST /__admin/clock`: moves the fake's clock forward.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AdvanceRequest {
+    /// How far to move the clock, in seconds (codes, session keys and tokens age with it).
     pub advance_secs: u64,
 }
 
+/// `GET /clock` (the fake's current time and offset) and `POST /clock` (advance it), under `/__admin`.
 pub fn routes() -> Router<AppState> {
     Router::new().route("/clock", get(now).post(advance))
 }

@@ -17,13 +17,16 @@ use super::{AdminError, AdminJson};
 use crate::engine::UserView;
 use crate::state::AppState;
 
+/// The body of `POST /__admin/encrypt`: encrypts a payload under a user's session_key, as `wx.getUserInfo` and friends hand it to the mini-program.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EncryptRequest {
     /// May be left out when only one app exists.
     #[serde(default)]
     pub appid: Option<String>,
+    /// The user whose session_key encrypts the payload (they must have logged in).
     pub openid: String,
+    /// Which payload to build (user info, phone number, share info, …).
     pub kind: Kind,
     /// Payload fields that override the user's own (keys as in the payload).
     #[serde(default)]
@@ -33,6 +36,7 @@ pub struct EncryptRequest {
     pub variant: Option<String>,
 }
 
+/// `POST /encrypt` (forge an encrypted payload) and `GET /encrypt` (the kinds and variants), under `/__admin`.
 pub fn routes() -> Router<AppState> {
     Router::new().route("/encrypt", post(encrypt).get(choices))
 }

@@ -11,11 +11,14 @@ use serde::de::DeserializeOwned;
 /// A control-API error: an HTTP status and a plain sentence.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AdminError {
+    /// The HTTP status of the answer (400, 404, 409, …).
     pub status: StatusCode,
+    /// What went wrong, in plain words; sent as `{"error": message}`.
     pub message: String,
 }
 
 impl AdminError {
+    /// A 400: the request is malformed or asks for something that makes no sense.
     pub fn bad_request(message: impl Into<String>) -> Self {
         Self {
             status: StatusCode::BAD_REQUEST,
@@ -23,6 +26,7 @@ impl AdminError {
         }
     }
 
+    /// A 404: the app, user, rule or scenario named does not exist.
     pub fn not_found(message: impl Into<String>) -> Self {
         Self {
             status: StatusCode::NOT_FOUND,
@@ -30,6 +34,7 @@ impl AdminError {
         }
     }
 
+    /// A 409: the request conflicts with the current state (e.g. a user that already exists).
     pub fn conflict(message: impl Into<String>) -> Self {
         Self {
             status: StatusCode::CONFLICT,

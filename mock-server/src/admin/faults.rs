@@ -12,6 +12,7 @@ use super::{AdminError, AdminJson};
 use crate::fault::FaultSpec;
 use crate::state::AppState;
 
+/// `GET`/`POST`/`DELETE /faults` (list, add, clear rules) and `DELETE /faults/{id}`, under `/__admin`.
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route(
@@ -25,6 +26,7 @@ pub fn routes() -> Router<AppState> {
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AppScope {
+    /// Only the rules of this app; every rule when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub appid: Option<String>,
 }

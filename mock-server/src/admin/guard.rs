@@ -117,6 +117,7 @@ impl Access {
 }
 
 impl AdminGuard {
+    /// A guard for the control API from its configuration (token, open flag) and the secrets to hide from non-loopback callers.
     pub fn new(config: &AdminConfig, default_secrets: SecretsView) -> Self {
         Self {
             token: config.token.clone(),
@@ -191,7 +192,9 @@ fn host_name(host: &str) -> &str {
 /// the guard's state. In-process routers without a socket count as loopback.
 #[derive(Clone)]
 pub struct Gate {
+    /// The server's shared state.
     pub state: AppState,
+    /// True when the request arrived on a loopback address.
     pub loopback: bool,
 }
 

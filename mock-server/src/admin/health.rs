@@ -6,6 +6,7 @@ use serde_json::{json, Value};
 
 use crate::state::AppState;
 
+/// `GET /health` under `/__admin`: answers while the server is up.
 pub fn routes() -> Router<AppState> {
     Router::new().route("/health", get(health))
 }

@@ -17,6 +17,7 @@ use crate::journal::{JournalEntry, JournalFilter};
 use crate::redact;
 use crate::state::AppState;
 
+/// `GET /journal` (filtered, paged entries) and `DELETE /journal` (forget them), under `/__admin`.
 pub fn routes() -> Router<AppState> {
     Router::new().route("/journal", get(list_entries).delete(clear_entries))
 }

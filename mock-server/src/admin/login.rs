@@ -15,11 +15,14 @@ use crate::state::AppState;
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct UserRef {
+    /// May be left out when only one app exists.
     #[serde(default)]
     pub appid: Option<String>,
+    /// The user who logs in.
     pub openid: String,
 }
 
+/// `POST /login` under `/__admin`: does what `wx.login` does on the phone and answers a fresh login code.
 pub fn routes() -> Router<AppState> {
     Router::new().route("/login", post(login))
 }

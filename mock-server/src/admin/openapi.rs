@@ -16,6 +16,7 @@ use crate::state::AppState;
 
 use super::scenarios::ScenarioRequest;
 
+/// `GET /openapi.json` under `/__admin`: the OpenAPI document of the control API.
 pub fn routes() -> Router<AppState> {
     Router::new().route("/openapi.json", get(|| async { Json(document()) }))
 }
@@ -23,23 +24,30 @@ pub fn routes() -> Router<AppState> {
 /// A query parameter of a route.
 #[derive(Clone, Debug)]
 pub struct Param {
+    /// The parameter's name in the query string.
     pub name: &'static str,
+    /// What the parameter does, one sentence.
     pub description: &'static str,
+    /// A value it may take, shown in the document.
     pub example: Value,
 }
 
 /// One control-API route: the single source of the OpenAPI document.
 #[derive(Clone, Debug)]
 pub struct Route {
+    /// The HTTP method, upper case (`GET`, `POST`, `DELETE`).
     pub method: &'static str,
     /// Relative to `/__admin`, with `{name}` path parameters, e.g. `/faults/{id}`.
     pub path: &'static str,
+    /// What the route does, one line.
     pub summary: &'static str,
+    /// The query parameters it reads.
     pub query: Vec<Param>,
     /// Example JSON body, when the route takes one.
     pub request: Option<Value>,
     /// Success status and example JSON answer.
     pub status: u16,
+    /// Example JSON answer for that status.
     pub response: Value,
 }
 

@@ -11,6 +11,7 @@ use super::login::UserRef;
 use super::{AdminError, AdminJson};
 use crate::state::AppState;
 
+/// `POST /phone-code` under `/__admin`: does what the phone-number button does and answers a code for `getuserphonenumber`.
 pub fn routes() -> Router<AppState> {
     Router::new().route("/phone-code", post(phone_code))
 }

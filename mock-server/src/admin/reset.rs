@@ -9,6 +9,7 @@ use serde_json::{json, Value};
 use super::AdminError;
 use crate::state::AppState;
 
+/// `POST /reset` (everything back to the configured start) and `POST /apps/{appid}/reset` (one app), under `/__admin`.
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/reset", post(reset_all))

@@ -12,6 +12,7 @@ use crate::error::ScenarioError;
 use crate::fault::{apply_scenario as apply_scenario_run, Scenario, ScenarioApplied, ScenarioRun};
 use crate::state::AppState;
 
+/// `GET /scenarios` (the list) and `POST /scenarios/{name}` (apply one), under `/__admin`.
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/scenarios", get(list_scenarios))

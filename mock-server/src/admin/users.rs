@@ -19,17 +19,29 @@ use crate::state::AppState;
 pub struct UserRequest {
     /// May be left out when only one app exists.
     pub appid: Option<String>,
+    /// Generated in WeChat's format (28 chars, starting with `o`) when absent.
     pub openid: Option<String>,
+    /// Only users of apps bound to an open-platform account have one.
     pub unionid: Option<String>,
+    /// Profile nickname (`nickName`).
     pub nick_name: Option<String>,
+    /// Profile picture URL (`avatarUrl`).
     pub avatar_url: Option<String>,
+    /// 0 unknown, 1 male, 2 female.
     pub gender: Option<i64>,
+    /// Profile language, e.g. `zh_CN`.
     pub language: Option<String>,
+    /// Profile city.
     pub city: Option<String>,
+    /// Profile province.
     pub province: Option<String>,
+    /// Profile country.
     pub country: Option<String>,
+    /// Without the country prefix (`purePhoneNumber`); the user has no phone number when absent.
     pub phone_number: Option<String>,
+    /// Defaults to `86`.
     pub country_code: Option<String>,
+    /// A high-risk user: WeChat refuses their codes with 40226. Default false.
     #[serde(default)]
     pub blocked: bool,
 }
@@ -54,6 +66,7 @@ impl UserRequest {
     }
 }
 
+/// `POST /users` (create), `GET /apps/{appid}/users` (list) and `GET /apps/{appid}/users/{openid}` (show), under `/__admin`.
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/users", post(create))

@@ -19,6 +19,7 @@ pub struct QueryParams<'a> {
 }
 
 impl<'a> QueryParams<'a> {
+    /// Splits and percent-decodes a raw query string (`None`: no query, no pairs).
     pub fn parse(raw: Option<&'a str>) -> Self {
         let pairs = raw
             .unwrap_or("")

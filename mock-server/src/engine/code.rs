@@ -22,8 +22,11 @@ pub struct LoginCode {
 /// What a successful code2Session gives.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Code2Session {
+    /// The user's current session_key, base64 (16 bytes).
     pub session_key: String,
+    /// The user's openid in this app.
     pub openid: String,
+    /// The user's unionid, when the app is bound to an open-platform account.
     pub unionid: Option<String>,
 }
 

@@ -6,12 +6,16 @@
 
 use crate::config::{AppConfig, UserConfig};
 
+/// The appid of the demo app the fake starts with when no app is configured.
 pub const DEMO_APPID: &str = "wxdeadbeef00c0ffee";
+/// The demo app's appsecret (32 hex digits, like WeChat's).
 pub const DEMO_SECRET: &str = "0123456789abcdef0123456789abcdef";
 
 /// A returning user: unionid, full profile and a phone number.
 pub const ALICE_OPENID: &str = "oAlice_wxmockDemoPersona0001";
+/// Alice's unionid.
 pub const ALICE_UNIONID: &str = "oUnion_AliceWxmockDemo000001";
+/// Alice's phone number (mainland China, country code 86).
 pub const ALICE_PHONE: &str = "13800138000";
 /// A new user: no unionid, no phone number, anonymised profile.
 pub const BOB_OPENID: &str = "oBob_wxmockDemoPersona000002";

@@ -19,10 +19,13 @@ pub struct PhoneCode {
 pub struct PhoneInfo {
     /// With the country prefix for non-mainland numbers.
     pub phone_number: String,
+    /// The number without the country prefix.
     pub pure_phone_number: String,
+    /// The country calling code, e.g. `86`.
     pub country_code: String,
     /// When the user authorised (the code was issued).
     pub timestamp: i64,
+    /// The app the phone code was issued for (the `watermark.appid`).
     pub appid: String,
 }
 

@@ -53,7 +53,9 @@ pub(super) const FIRST_SWEEP: usize = 4096;
 /// An app as the control API shows it.
 #[derive(Clone, PartialEq, Eq, Serialize)]
 pub struct AppView {
+    /// The mini-program's appid.
     pub appid: String,
+    /// Its appsecret, in clear (the control API hides it from non-loopback callers).
     pub secret: String,
 }
 
@@ -174,6 +176,7 @@ impl Engine {
         true
     }
 
+    /// True when the fake has an app with this appid.
     pub fn has_app(&self, appid: &str) -> bool {
         self.lock().tenants.contains_key(appid)
     }

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 pub struct Secret(String);
 
 impl Secret {
+    /// Wraps an appsecret.
     pub fn new(value: impl Into<String>) -> Self {
         Self(value.into())
     }

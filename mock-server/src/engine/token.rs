@@ -13,7 +13,9 @@ use crate::error::EngineError;
 /// Which endpoint minted a token.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TokenKind {
+    /// Minted by `/cgi-bin/token`: a new one supersedes the app's older ones.
     Normal,
+    /// Minted by `/cgi-bin/stable_token`: the same token is handed out until it nears its expiry.
     Stable,
 }
 
@@ -31,7 +33,9 @@ pub struct TokenRecord {
 /// A token handed out, with the `expires_in` to report.
 #[derive(Clone, PartialEq, Eq)]
 pub struct IssuedToken {
+    /// The token string to give to WeChat calls as `access_token`.
     pub access_token: String,
+    /// Seconds until the token expires, as `expires_in` reports it (7200 by default).
     pub expires_in: i64,
 }
 

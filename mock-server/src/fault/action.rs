@@ -27,20 +27,26 @@ pub const MAX_DELAY_MS: u64 = 300_000;
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ActionFields {
+    /// Answer WeChat's error envelope with this errcode.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub errcode: Option<i64>,
+    /// The errmsg with `errcode`; WeChat's usual one for that code when absent.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub errmsg: Option<String>,
     /// `delay`, `timeout`, `http_status`, `garbage`, `empty`, `reset`, `content_type` or
     /// `errcode_zero`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fault: Option<String>,
+    /// Milliseconds to wait, for `delay` and `timeout`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub delay_ms: Option<u64>,
+    /// HTTP status, for `http_status`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<u16>,
+    /// Body to send with `http_status`; a gateway's HTML page when absent.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub body: Option<String>,
+    /// Content-Type to answer under, for `content_type`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub content_type: Option<String>,
 }
@@ -57,15 +63,28 @@ impl ActionFields {
 pub enum Action {
     /// WeChat's error envelope (HTTP 200) with this errcode.
     Errcode {
+        /// The errcode to answer.
         errcode: i64,
+        /// The errmsg; WeChat's usual one for that code when absent.
         errmsg: Option<String>,
     },
     /// Wait, then give the normal answer.
-    Delay { delay_ms: u64 },
+    Delay {
+        /// Milliseconds to wait, at most five minutes.
+        delay_ms: u64,
+    },
     /// Hold the connection without answering, then drop it.
-    Timeout { delay_ms: u64 },
+    Timeout {
+        /// Milliseconds to hold the connection before dropping it, at most five minutes.
+        delay_ms: u64,
+    },
     /// A non-200 status with an HTML page (a gateway's) or a chosen body.
-    HttpStatus { status: u16, body: Option<String> },
+    HttpStatus {
+        /// The HTTP status, 100 to 599.
+        status: u16,
+        /// The body to send; a gateway's HTML page when absent.
+        body: Option<String>,
+    },
     /// HTTP 200 with bytes that are not JSON.
     Garbage,
     /// HTTP 200 with an empty body.
@@ -73,7 +92,10 @@ pub enum Action {
     /// Drop the connection without an answer.
     Reset,
     /// The normal answer under another Content-Type.
-    ContentType { content_type: String },
+    ContentType {
+        /// The Content-Type header to send instead of WeChat's.
+        content_type: String,
+    },
     /// The normal answer, with `"errcode":0,"errmsg":"ok"` appended when it is a success (the
     /// shape WeChat's docs show; real answers omit both fields).
     ErrcodeZero,

@@ -73,8 +73,11 @@ pub fn appid_of(engine: &Engine, query: Option<&str>, body: &[u8]) -> Option<Str
 /// Everything a fault rule can match on.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RequestFacts {
+    /// The app the request is for (`appid` parameter, or the app of its access token).
     pub appid: Option<String>,
+    /// The user it concerns (`openid` parameter, or the owner of its login code).
     pub openid: Option<String>,
+    /// The login code it carries (`js_code`).
     pub js_code: Option<String>,
 }
 

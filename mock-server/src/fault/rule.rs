@@ -89,9 +89,13 @@ impl FaultSpec {
 /// Which requests a rule applies to.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Scope {
+    /// Exact path of the WeChat endpoint, e.g. `/sns/jscode2session`.
     pub path: String,
+    /// Only requests for this app; any app when absent.
     pub appid: Option<String>,
+    /// Only requests concerning this user; any user when absent.
     pub openid: Option<String>,
+    /// Only requests carrying this login code; any code when absent.
     pub js_code: Option<String>,
 }
 
@@ -154,7 +158,9 @@ pub enum Outcome {
 /// A validated rule with its id and counters.
 #[derive(Clone, Debug, PartialEq)]
 pub struct FaultRule {
+    /// The rule's id, as `DELETE /__admin/faults/{id}` takes it.
     pub id: String,
+    /// Which requests the rule applies to.
     pub scope: Scope,
     spec: FaultSpec,
     plan: Plan,

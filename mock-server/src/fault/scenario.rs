@@ -16,17 +16,29 @@ use crate::state::AppState;
 /// A named scenario of `POST /__admin/scenarios/{name}`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Scenario {
+    /// `invalid-code`: the next jscode2session answers 40029.
     InvalidCode,
+    /// `code-reused`: the next jscode2session answers 40163.
     CodeReused,
+    /// `wechat-busy`: the next jscode2session answers -1 (system busy, retry).
     WechatBusy,
+    /// `rate-limited`: the next jscode2session answers 45011 (minute quota reached).
     RateLimited,
+    /// `high-risk`: the next jscode2session answers 40226 (high-risk user).
     HighRisk,
+    /// `session-expired`: rotates one user's session_key now (needs an openid).
     SessionExpired,
+    /// `access-token-expired`: every access token of the app is expired (42001).
     AccessTokenExpired,
+    /// `access-token-superseded`: every access token of the app was replaced (40001).
     AccessTokenSuperseded,
+    /// `slow-wechat`: the next jscode2session answers after a delay (default 3000 ms).
     SlowWechat,
+    /// `garbage-body`: the next jscode2session answers HTTP 200 with bytes that are not JSON.
     GarbageBody,
+    /// `connection-reset`: the next jscode2session's connection is dropped unanswered.
     ConnectionReset,
+    /// `errcode-zero`: the next successful jscode2session also carries `"errcode":0`.
     ErrcodeZero,
 }
 
@@ -47,6 +59,7 @@ pub enum Effect {
 pub const SLOW_WECHAT_DEFAULT_MS: u64 = 3_000;
 
 impl Scenario {
+    /// Every scenario, in the order `GET /__admin/scenarios` lists them.
     pub const ALL: [Scenario; 12] = [
         Scenario::InvalidCode,
         Scenario::CodeReused,
@@ -62,6 +75,7 @@ impl Scenario {
         Scenario::ErrcodeZero,
     ];
 
+    /// The kebab-case name the control API and the CLI use, e.g. `invalid-code`.
     pub fn name(self) -> &'static str {
         match self {
             Scenario::InvalidCode => "invalid-code",
@@ -79,6 +93,7 @@ impl Scenario {
         }
     }
 
+    /// The scenario with this kebab-case name, if any.
     pub fn from_name(name: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|s| s.name() == name)
     }
@@ -250,11 +265,22 @@ pub enum ScenarioApplied {
     /// A fault rule was installed.
     Fault(FaultId),
     /// The user's session_key was rotated.
-    RotatedSessionKey { appid: String, openid: String },
+    RotatedSessionKey {
+        /// The user's app.
+        appid: String,
+        /// The user whose key was rotated.
+        openid: String,
+    },
     /// Every access token of the app was expired.
-    ExpiredAccessTokens { appid: String },
+    ExpiredAccessTokens {
+        /// The app whose tokens were expired.
+        appid: String,
+    },
     /// Every access token of the app was superseded.
-    SupersededAccessTokens { appid: String },
+    SupersededAccessTokens {
+        /// The app whose tokens were superseded.
+        appid: String,
+    },
 }
 
 /// Applies a run: the one code path behind the control API and [`MockWeChat::scenario`].

@@ -26,6 +26,7 @@ pub struct FaultStore {
 }
 
 impl FaultStore {
+    /// An empty store: no rule installed.
     pub fn new() -> Self {
         Self {
             rules: Mutex::new(Vec::new()),

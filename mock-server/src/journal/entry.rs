@@ -22,7 +22,9 @@ pub struct JournalEntry {
     pub id: u64,
     /// When the request arrived, in Unix seconds on the fake's clock.
     pub time: i64,
+    /// The HTTP method, e.g. `GET`.
     pub method: String,
+    /// The request path without the query, e.g. `/sns/jscode2session`.
     pub path: String,
     /// The query string as an object; for a repeated key the first value wins.
     pub query: serde_json::Map<String, serde_json::Value>,

@@ -43,6 +43,7 @@ impl Default for JournalLimits {
 /// One page of entries, oldest first, and whether more matched past it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Page {
+    /// The entries of the page, oldest first.
     pub entries: Vec<JournalEntry>,
     /// More entries matched than `limit` allowed: read on with `since` = the last id here.
     pub more: bool,
@@ -346,6 +347,7 @@ impl Journal {
         self.lock().entries.len()
     }
 
+    /// True when no entry is kept.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }

@@ -10,7 +10,9 @@ use crate::error::CaError;
 
 /// The Node preload (CommonJS), loaded with `--require` through `NODE_OPTIONS`.
 pub const PRELOAD_JS: &str = include_str!("preload.cjs");
+/// The name the preload is written under in the client directory.
 pub const PRELOAD_FILE: &str = "wxmock-preload.cjs";
+/// The name of the CA bundle (the system's CAs plus wxmock's) in the client directory.
 pub const BUNDLE_FILE: &str = "wxmock-ca-bundle.pem";
 
 /// Where Linux distributions, the BSDs and macOS keep the system's CA bundle; the first that

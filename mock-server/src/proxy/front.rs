@@ -292,6 +292,7 @@ impl FrontHandle {
         })
     }
 
+    /// The address the front listens on.
     pub fn address(&self) -> SocketAddr {
         self.address
     }
