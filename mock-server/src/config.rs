@@ -34,7 +34,7 @@ pub struct Config {
     /// How answers are written (content types, escaping, rid).
     pub wire: WireConfig,
     /// Browser origins that may call the control API (CORS): exact `scheme://host[:port]`
-    /// origins, and `"loopback"` for every localhost / 127.0.0.1 / [::1] origin. Unset: loopback
+    /// origins, and `"loopback"` for every localhost / 127.0.0.1 / `[::1]` origin. Unset: loopback
     /// origins only. The console, served by the fake itself, is always allowed.
     pub cors_origins: Option<Vec<String>>,
     /// Who may use the control API, and how its journal shows credentials.

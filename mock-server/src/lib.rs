@@ -18,6 +18,8 @@
 //! # }
 //! ```
 
+#![deny(missing_docs)]
+
 pub mod admin;
 pub mod api;
 pub mod ca;
