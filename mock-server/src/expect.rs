@@ -237,7 +237,7 @@ fn json_field(text: &str, key: &str) -> Option<String> {
 /// One expectation that was not met.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Unmet {
-    /// What was expected, in words (the path and any app, user or code).
+    /// What was expected, in words (its name, method and path, and any app, user, code or query).
     pub expectation: String,
     /// How many calls were expected, e.g. `exactly 1` or `at least 2`.
     pub expected: String,

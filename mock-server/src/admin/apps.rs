@@ -14,7 +14,7 @@ use crate::state::AppState;
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AppRequest {
-    /// The mini-program's appid (`wx` followed by 16 hex digits in WeChat's format).
+    /// The mini-program's appid (not empty; WeChat's are `wx` and 16 hex digits).
     pub appid: String,
     /// The appsecret that `/sns/jscode2session` and `/cgi-bin/token` must be given.
     pub secret: Secret,

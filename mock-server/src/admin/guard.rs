@@ -117,7 +117,8 @@ impl Access {
 }
 
 impl AdminGuard {
-    /// A guard for the control API from its configuration (token, open flag) and the secrets to hide from non-loopback callers.
+    /// A guard for the control API from its configuration (token, open flag, allowed hosts);
+    /// `default_secrets` is the journal's view of credentials when the configuration sets none.
     pub fn new(config: &AdminConfig, default_secrets: SecretsView) -> Self {
         Self {
             token: config.token.clone(),

@@ -55,7 +55,7 @@ pub(super) const FIRST_SWEEP: usize = 4096;
 pub struct AppView {
     /// The mini-program's appid.
     pub appid: String,
-    /// Its appsecret, in clear (the control API hides it from non-loopback callers).
+    /// Its appsecret, in clear (the control API is guarded instead: loopback, token or --admin-open).
     pub secret: String,
 }
 
