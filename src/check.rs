@@ -299,7 +299,7 @@ fn display(p: &Path) -> String {
 }
 
 /// Prints a harness error with its causes on one line and maps it to an exit code.
-fn fail(e: &HarnessError) -> u8 {
+pub(crate) fn fail(e: &HarnessError) -> u8 {
     let mut text = e.to_string();
     let mut source = std::error::Error::source(e);
     while let Some(s) = source {

@@ -8,7 +8,15 @@ use clap::parser::ValueSource;
 use clap::{Command, CommandFactory};
 
 /// Values tried in turn until the flag's own parser accepts one (addresses, numbers, words).
-const CANDIDATES: &[&str] = &["127.0.0.1:7070", "7", "valid", "userInfo", "masked", "x"];
+const CANDIDATES: &[&str] = &[
+    "127.0.0.1:7070",
+    "7",
+    "valid",
+    "userInfo",
+    "masked",
+    "x",
+    "KEY=value",
+];
 
 struct Flag {
     command_path: Vec<String>,

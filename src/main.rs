@@ -8,6 +8,7 @@ mod env_fallback;
 mod exit_code;
 mod fixture;
 mod manual;
+mod profile;
 mod serve;
 
 use std::io::IsTerminal;
@@ -32,6 +33,9 @@ enum Command {
     Check(check::CheckArgs),
     /// Run the whole catalogue against the bundled reference backend.
     Demo(check::DemoArgs),
+    /// Write a starter profile by probing a login backend (`wxmock profile discover`).
+    #[command(subcommand)]
+    Profile(profile::ProfileCommand),
     /// Print the kept impersonation CA (its path, then its PEM), creating it on first use.
     Ca(ca::CaArgs),
     /// Encrypt and decrypt WeChat open data (WXBizDataCrypt) from the command line.
@@ -58,6 +62,7 @@ fn main() -> ExitCode {
         Command::Check(args) => check::run(args),
         Command::Demo(args) => check::demo(args),
         Command::Ca(args) => ca::run(args),
+        Command::Profile(command) => profile::run(command),
         Command::Fixture(command) => fixture::run(command),
         Command::Completions(args) => manual::completions(args),
         Command::Man(args) => manual::man(args),

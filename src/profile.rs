@@ -1,0 +1,133 @@
+//! `wxmock profile discover`: flags into a `discover` call; the starter profile to stdout or a
+//! file; the result into an exit code.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use wxmock_harness::discover::{
+    command_launcher, discover, url_launcher, CommandLine, DiscoverOptions,
+};
+
+use crate::exit_code;
+
+#[derive(Debug, clap::Subcommand)]
+pub enum ProfileCommand {
+    /// Probe a login backend in the usual shapes and write a commented starter profile.
+    Discover(DiscoverArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DiscoverArgs {
+    /// Start the backend with `sh -c COMMAND`; its environment gets WX_API_BASE (the fake),
+    /// WX_APPID, WX_SECRET, PORT and LISTEN (127.0.0.1:PORT).
+    #[arg(long, env = "WXMOCK_DISCOVER_COMMAND", conflicts_with = "base_url")]
+    command: Option<String>,
+    /// Extra environment for --command, KEY=VALUE (repeated or comma-separated).
+    #[arg(long = "env", env = "WXMOCK_DISCOVER_ENV", value_delimiter = ',', value_parser = key_value)]
+    env: Vec<(String, String)>,
+    /// Probe a backend already running here, configured with the fake's address (--fake-listen),
+    /// --appid and --secret.
+    #[arg(long, env = "WXMOCK_DISCOVER_BASE_URL")]
+    base_url: Option<String>,
+    /// The login path the code is posted to.
+    #[arg(long, env = "WXMOCK_DISCOVER_LOGIN_PATH", default_value = "/api/login")]
+    login_path: String,
+    /// A path that needs a valid credential (repeated or comma-separated; default: /api/me,
+    /// /api/user, /user/info, /me, /api/profile).
+    #[arg(long, env = "WXMOCK_DISCOVER_PROTECTED", value_delimiter = ',')]
+    protected: Vec<String>,
+    /// Where the fake WeChat listens (a fixed port for a backend given by --base-url).
+    #[arg(
+        long,
+        env = "WXMOCK_DISCOVER_FAKE_LISTEN",
+        default_value = "127.0.0.1:0"
+    )]
+    fake_listen: SocketAddr,
+    /// The appid the backend uses (default: a fresh one; needed with --base-url).
+    #[arg(long, env = "WXMOCK_DISCOVER_APPID")]
+    appid: Option<String>,
+    /// The appsecret the backend uses (default: a fresh one; needed with --base-url).
+    #[arg(long, env = "WXMOCK_DISCOVER_SECRET", hide_env_values = true)]
+    secret: Option<String>,
+    /// Write the profile here instead of stdout.
+    #[arg(long, env = "WXMOCK_DISCOVER_OUT")]
+    out: Option<PathBuf>,
+}
+
+fn key_value(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
+        _ => Err(format!("`{s}` is not KEY=VALUE")),
+    }
+}
+
+pub fn run(command: ProfileCommand) -> u8 {
+    let ProfileCommand::Discover(args) = command;
+    if !args.login_path.starts_with('/') {
+        eprintln!(
+            "wxmock: --login-path must start with `/` (got `{}`)",
+            args.login_path
+        );
+        return exit_code::USAGE;
+    }
+    let launcher = match (&args.command, &args.base_url) {
+        (Some(c), _) => command_launcher(c.clone(), args.env.clone()),
+        (None, Some(url)) => {
+            if args.appid.is_none() || args.secret.is_none() || args.fake_listen.port() == 0 {
+                eprintln!(
+                    "wxmock: with --base-url the running backend must already use the fake: give \
+                     --fake-listen with a fixed port, --appid and --secret, matching its configuration"
+                );
+                return exit_code::USAGE;
+            }
+            url_launcher(url.clone())
+        }
+        (None, None) => {
+            eprintln!("wxmock: give --command (the harness starts the backend) or --base-url (one already running)");
+            return exit_code::USAGE;
+        }
+    };
+    let options = DiscoverOptions {
+        login_path: args.login_path.clone(),
+        protected: args.protected.clone(),
+        fake_listen: args.fake_listen,
+        appid: args.appid.clone(),
+        secret: args.secret.clone(),
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("wxmock: cannot start the async runtime: {e}");
+            return exit_code::INTERNAL;
+        }
+    };
+    let found = match runtime.block_on(discover(launcher, &options)) {
+        Ok(found) => found,
+        Err(e) => return crate::check::fail(&e),
+    };
+    let text = found.to_toml(args.command.as_deref().map(|command| CommandLine {
+        command,
+        env: &args.env,
+    }));
+    for line in &found.unknown {
+        eprintln!("wxmock: not determined: {line}");
+    }
+    match &args.out {
+        Some(path) => match std::fs::write(path, &text) {
+            Ok(()) => eprintln!("wxmock: wrote {}", path.display()),
+            Err(e) => {
+                eprintln!("wxmock: cannot write {}: {e}", path.display());
+                return exit_code::INTERNAL;
+            }
+        },
+        None => print!("{text}"),
+    }
+    if found.login.is_none() {
+        exit_code::BACKEND_UNREACHABLE
+    } else {
+        exit_code::OK
+    }
+}
