@@ -1,7 +1,8 @@
 //! `discover` against real backends: the starter profile it writes names the shape each backend
 //! really has, and that profile, run through the harness, passes login.happy and token.accepted
-//! (the reference backend in-process; the jwt-simple Python and opaque-token Node backends
-//! started as commands). A login path that gives no token is reported as not determined.
+//! (the reference backend in-process; the jwt-simple, DRF-style and header-code envelope Python
+//! backends and the opaque-token and express-session Node backends started as commands). A login
+//! path that gives no token is reported as not determined.
 
 use std::process::Command;
 
@@ -166,5 +167,88 @@ async fn opaque_token_is_found_with_a_token_header() {
         "{toml}"
     );
     assert!(toml.contains("statuses = [401, 403]"), "{toml}");
+    all_passed(&login_and_token(&toml, None).await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_express_session_backend_is_found_with_its_session_cookie() {
+    if !have("node") {
+        return;
+    }
+    let command = format!("exec node '{}'", script("session-cookie.js"));
+    let found = discover(
+        command_launcher(command.clone(), Vec::new()),
+        &options("/api/login"),
+    )
+    .await
+    .expect("discover");
+    let toml = found.to_toml(Some(CommandLine {
+        command: &command,
+        env: &[],
+    }));
+    assert!(toml.contains("token_cookie = \"sid\""), "{toml}");
+    assert!(
+        toml.contains("style = \"cookie\"\ncookie = \"sid\""),
+        "{toml}"
+    );
+    all_passed(&login_and_token(&toml, None).await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_drf_style_backend_is_found_with_the_token_scheme() {
+    if !have("python3") {
+        return;
+    }
+    let command = format!("exec python3 '{}'", script("django_basic.py"));
+    let found = discover(
+        command_launcher(command.clone(), Vec::new()),
+        &options("/api/login"),
+    )
+    .await
+    .expect("discover");
+    let toml = found.to_toml(Some(CommandLine {
+        command: &command,
+        env: &[],
+    }));
+    assert!(
+        toml.contains("style = \"scheme\"\nscheme = \"Token\""),
+        "{toml}"
+    );
+    all_passed(&login_and_token(&toml, None).await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_header_code_backend_that_always_answers_200_is_found_with_its_json_signal() {
+    if !have("python3") {
+        return;
+    }
+    let command = format!("exec python3 '{}'", script("header_code_envelope.py"));
+    let found = discover(
+        command_launcher(command.clone(), Vec::new()),
+        &options("/wx/login"),
+    )
+    .await
+    .expect("discover");
+    let toml = found.to_toml(Some(CommandLine {
+        command: &command,
+        env: &[],
+    }));
+    assert!(
+        toml.contains("code_in = \"header\"\ncode_field = \"X-WX-Code\""),
+        "{toml}"
+    );
+    assert!(toml.contains("token_pointer = \"/data/token\""), "{toml}");
+    assert!(
+        toml.contains("style = \"header\"\nheader = \"X-Token\""),
+        "{toml}"
+    );
+    assert!(toml.contains("path = \"/user/info\""), "{toml}");
+    assert!(
+        toml.contains("statuses = [200]\npointer = \"/code\"\nequals = [401]"),
+        "{toml}"
+    );
+    assert!(toml.contains("identity = \"/data/openid\""), "{toml}");
+    // Every body placement and name was tried before the header, each with its own code.
+    assert_eq!(found.login_probes, 3 * 4 + 1);
     all_passed(&login_and_token(&toml, None).await);
 }
