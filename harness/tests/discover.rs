@@ -6,7 +6,9 @@
 
 use std::process::Command;
 
-use wxmock_harness::discover::{command_launcher, discover, CommandLine, DiscoverOptions};
+use wxmock_harness::discover::{
+    command_launcher, discover, url_launcher, CommandLine, DiscoverOptions,
+};
 use wxmock_harness::runner::{FakeInfo, LaunchedBackend, Launcher};
 use wxmock_harness::{run, HarnessError, Profile, RunOptions};
 use wxmock_reference_backend::{start, Config};
@@ -250,5 +252,38 @@ async fn a_header_code_backend_that_always_answers_200_is_found_with_its_json_si
     assert!(toml.contains("identity = \"/data/openid\""), "{toml}");
     // Every body placement and name was tried before the header, each with its own code.
     assert_eq!(found.login_probes, 3 * 4 + 1);
+    all_passed(&login_and_token(&toml, None).await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backend_already_running_is_probed_and_checked_against_the_same_fixed_fake() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let (appid, secret) = ("wx00a1b2c3d4e5f607", "0123456789abcdef0123456789abcdef");
+    let config = Config::new(format!("http://127.0.0.1:{port}"), appid, secret);
+    let backend = start(config).await.expect("reference backend starts");
+    let mut opts = options("/api/login");
+    opts.fake_listen = format!("127.0.0.1:{port}").parse().unwrap();
+    opts.appid = Some(appid.into());
+    opts.secret = Some(secret.into());
+    let found = discover(url_launcher(backend.base_url()), &opts)
+        .await
+        .expect("discover");
+    let toml = found.to_toml(None);
+    assert!(
+        toml.contains(&format!("base_url = \"{}\"", backend.base_url())),
+        "{toml}"
+    );
+    assert!(
+        toml.contains(&format!(
+            "[fake]\nlisten = \"127.0.0.1:{port}\"\nappid = \"{appid}\""
+        )),
+        "{toml}"
+    );
+    assert!(toml.contains("style = \"bearer\""), "{toml}");
+    // No launcher: the harness runs its own fake on the written address, with the written app.
     all_passed(&login_and_token(&toml, None).await);
 }

@@ -98,6 +98,9 @@ pub struct Discovery {
     pub unknown: Vec<String>,
     /// How many login probes were sent (each with its own code).
     pub login_probes: usize,
+    /// The fixed fake address and app a backend already running was configured with
+    /// (listen, appid, secret), written as `[fake]` so `wxmock check` uses the same.
+    pub fixed_fake: Option<(String, String, String)>,
 }
 
 pub(super) struct Answer {
@@ -180,8 +183,28 @@ pub async fn discover(
         http,
         base: backend.base_url.clone(),
     };
-    let found = prober.run(options).await;
+    let mut found = prober.run(options).await;
     drop(backend);
+    let address = wechat.address();
+    drop(wechat);
+    if options.fake_listen.port() != 0 {
+        // A fixed address is reused next (by `wxmock check`): wait (2 s at most) for it to close.
+        for _ in 0..40 {
+            if tokio::net::TcpStream::connect(address).await.is_err() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+    if let (Ok(d), Some(appid), Some(secret)) = (&mut found, &options.appid, &options.secret) {
+        if options.fake_listen.port() != 0 {
+            d.fixed_fake = Some((
+                options.fake_listen.to_string(),
+                appid.clone(),
+                secret.clone(),
+            ));
+        }
+    }
     found
 }
 

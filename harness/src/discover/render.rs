@@ -66,6 +66,19 @@ impl Discovery {
                 let _ = writeln!(t, "base_url = {}", quoted(&self.base_url));
             }
         }
+        if let Some((listen, appid, secret)) = &self.fixed_fake {
+            let _ = writeln!(
+                t,
+                "\n# The fake's address and app the running backend is configured with."
+            );
+            let _ = writeln!(
+                t,
+                "[fake]\nlisten = {}\nappid = {}\nsecret = {}",
+                quoted(listen),
+                quoted(appid),
+                quoted(secret)
+            );
+        }
         let _ = writeln!(
             t,
             "\n[login]\nmethod = \"POST\"\npath = {}",
