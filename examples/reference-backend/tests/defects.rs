@@ -537,3 +537,120 @@ async fn wedge_on_upstream_reset_answers_500_to_everything_after_one_reset() {
         .unwrap();
     assert_eq!(read(health).await.0, StatusCode::OK);
 }
+
+const OTHER_OPENID: &str = "oOtherUser000000000000000000";
+
+#[tokio::test]
+async fn openid_as_password_lets_basic_openid_openid_and_the_bare_openid_in() {
+    let s = setup(&[Defect::OpenidAsPassword]).await;
+    s.login_as("c", OPENID, SESSION_KEY).await;
+    for credential in [
+        format!("Basic {}", STANDARD.encode(format!("{OPENID}:{OPENID}"))),
+        format!("Basic {}", STANDARD.encode(format!("{OPENID}:"))),
+        format!("Bearer {OPENID}"),
+    ] {
+        let response = s
+            .http
+            .get(s.url("/api/me"))
+            .header("Authorization", &credential)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{credential}");
+    }
+}
+
+#[tokio::test]
+async fn token_in_query_reads_the_token_from_the_query_string() {
+    let s = setup(&[Defect::TokenInQuery]).await;
+    let token = s.login_as("c", OPENID, SESSION_KEY).await;
+    for name in ["token", "access_token"] {
+        assert_eq!(
+            s.get(&format!("/api/me?{name}={token}"), None).await.0,
+            StatusCode::OK,
+            "{name}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn opaque_token_no_expiry_keeps_a_random_token_valid_a_month_later() {
+    let wechat = wiremock::MockServer::start().await;
+    let mut config = Config::new(wechat.uri(), APPID, SECRET);
+    config.defects = [Defect::OpaqueTokenNoExpiry].into_iter().collect();
+    let clock = config.clock.clone();
+    let backend = start(config).await.expect("backend starts");
+    let s = Setup {
+        wechat,
+        backend,
+        http: reqwest::Client::builder().no_proxy().build().unwrap(),
+    };
+    let token = s.login_as("c", OPENID, SESSION_KEY).await;
+    assert!(!token.contains('.'), "an opaque token, not a JWT: {token}");
+    clock.set_offset(30 * 24 * 3600);
+    assert_eq!(s.get("/api/me", Some(&token)).await.0, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn errcode_zero_is_error_refuses_a_success_that_carries_errcode_0() {
+    let s = setup(&[Defect::ErrcodeZeroIsError]).await;
+    let success =
+        json!({"openid": OPENID, "session_key": SESSION_KEY, "errcode": 0, "errmsg": "ok"});
+    mount_jscode(&s.wechat, "c", success).await;
+    let (status, body) = s.login("c").await;
+    assert!(status.is_client_error(), "{status} {body}");
+    assert!(body.get("token").is_none());
+}
+
+#[tokio::test]
+async fn upstream_error_500_answers_a_bare_500_when_wechat_is_busy() {
+    let s = setup(&[Defect::UpstreamError500]).await;
+    mount_jscode(
+        &s.wechat,
+        "c",
+        json!({"errcode": -1, "errmsg": "system error"}),
+    )
+    .await;
+    assert_eq!(s.login("c").await.0, StatusCode::INTERNAL_SERVER_ERROR);
+}
+
+#[tokio::test]
+async fn stale_token_blocks_login_refuses_a_login_that_carries_an_old_token() {
+    let s = setup(&[Defect::StaleTokenBlocksLogin]).await;
+    mount_user(&s.wechat, "c", OPENID, SESSION_KEY).await;
+    let (status, _) = s
+        .post(
+            "/api/login",
+            Some("not.a.valid-token"),
+            json!({"code": "c"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn shared_response_object_answers_the_second_user_with_the_first_users_id() {
+    let s = setup(&[Defect::SharedResponseObject]).await;
+    mount_user(&s.wechat, "c1", OPENID, SESSION_KEY).await;
+    mount_user(&s.wechat, "c2", OTHER_OPENID, SESSION_KEY).await;
+    let (_, first) = s.login("c1").await;
+    let (_, second) = s.login("c2").await;
+    assert_ne!(first["token"], second["token"]);
+    assert_eq!(first["userId"], second["userId"]);
+}
+
+#[tokio::test]
+async fn no_openid_check_accepts_user_info_naming_another_openid() {
+    let s = setup(&[Defect::NoOpenidCheck]).await;
+    let token = s.login_as("c", OTHER_OPENID, SESSION_KEY).await;
+    let (data, iv) = encrypt(SESSION_KEY, &user_info("Alice", APPID));
+    let (status, body) = s
+        .post(
+            "/api/user-info",
+            Some(&token),
+            json!({"encryptedData": data, "iv": iv}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["data"]["openId"], OPENID);
+}
