@@ -14,33 +14,12 @@ use serde_json::Value;
 /// Generous for a loaded 2-core machine: the old behaviour took about 8.5 minutes.
 const FAIL_FAST_LIMIT: Duration = Duration::from_secs(150);
 
-fn have_python() -> bool {
-    let ok = Command::new("python3")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "python3 is required in CI"
-        );
-        eprintln!("skipped: python3 is not installed");
-    }
-    ok
-}
+mod support;
+
+use support::{backend_script as script, have_python};
 
 fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("wxmock-ending-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
-}
-
-fn script(name: &str) -> String {
-    format!(
-        "{}/harness/tests/backends/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    )
+    support::temp_dir("ending", name)
 }
 
 /// A profile starting `python3 <script> <port>` through `sh -c` (so the backend is a process

@@ -13,33 +13,12 @@ const PEAK_RSS_LIMIT_KIB: i64 = 200 * 1024;
 /// Generous for a loaded 2-core machine; a healthy run takes well under a minute.
 const RUN_LIMIT: Duration = Duration::from_secs(300);
 
-fn have_python() -> bool {
-    let ok = Command::new("python3")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "python3 is required in CI"
-        );
-        eprintln!("skipped: python3 is not installed");
-    }
-    ok
-}
+mod support;
+
+use support::{backend_script, have_python};
 
 fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("wxmock-limits-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
-}
-
-fn backend_script(name: &str) -> String {
-    format!(
-        "{}/harness/tests/backends/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    )
+    support::temp_dir("limits", name)
 }
 
 /// Runs the command to its end (killed past `limit`) and returns its exit status and peak RSS
