@@ -1,0 +1,30 @@
+//! token.*: what the backend does with the token it issued — accepts it, refuses it when it is
+//! missing, garbage, tampered, unsigned or expired, and does not make it guessable, forgeable
+//! (weak HMAC key) or a carrier of secrets. JWT-only cases skip opaque tokens with the reason.
+
+mod claims;
+mod expiry;
+mod forgery;
+mod refusal;
+mod shared;
+mod unpredictable;
+
+use super::{Case, Severity};
+
+pub(crate) use shared::{access_tokens_of_run, redacted};
+
+/// The cases of this family, in catalogue order.
+pub fn cases() -> Vec<Case> {
+    vec![
+        Case::new("token.accepted", Severity::Must, "a token from a valid login is accepted by the protected endpoint", refusal::accepted),
+        Case::new("token.missing", Severity::Must, "a protected request without a token is rejected (4xx, not 5xx)", refusal::missing),
+        Case::new("token.garbage", Severity::Must, "malformed tokens are rejected (4xx, never 5xx)", refusal::garbage),
+        Case::new("token.tampered", Severity::Must, "a JWT whose payload was changed (signature kept) is rejected", forgery::tampered),
+        Case::new("token.alg-none", Severity::Must, "an unsigned alg:none copy of the JWT is rejected, whatever the spelling", forgery::alg_none),
+        Case::new("token.weak-secret", Severity::Must, "the JWT's HMAC key is not a weak/published secret, the appid or the appsecret", forgery::weak_secret),
+        Case::new("token.no-sensitive-claims", Severity::Must, "the JWT carries no session_key, appsecret or access_token", claims::no_sensitive_claims),
+        Case::new("token.has-expiry", Severity::Must, "the JWT has an exp and lives no longer than the profile's max_lifetime_secs", claims::has_expiry),
+        Case::new("token.expired-rejected", Severity::Must, "tokens whose exp lies beyond the leeway in the past are rejected; unexpired ones are accepted", expiry::expired_rejected),
+        Case::new("token.unpredictable", Severity::Must, "the token is not derived from openid/unionid/session_key/userId, and two logins never give the same token", unpredictable::unpredictable),
+    ]
+}
