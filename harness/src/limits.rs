@@ -6,12 +6,13 @@
 //!   [`EVIDENCE_TEXT_LIMIT`] with a marker saying how much was cut;
 //! - a case's evidence is kept up to [`CASE_EVIDENCE_LIMIT`], the whole run's up to
 //!   [`RUN_EVIDENCE_LIMIT`]; what is left out is said in a note;
+//! - a case keeps up to [`CASE_INFO_LIMIT`] INFO findings, each cut like a reason;
 //! - the exchanges kept for the run-level checks (secret leaks, stack traces) keep the first
 //!   [`SEEN_BODY_LIMIT`] of each body.
 
 use serde_json::Value;
 
-use crate::case::Outcome;
+use crate::case::{Finding, Outcome};
 use crate::exchange::{Evidence, Exchange};
 use crate::transport::size_text;
 
@@ -23,6 +24,8 @@ pub const REASON_LIMIT: usize = 4 * 1024;
 pub const CASE_EVIDENCE_LIMIT: usize = 256 * 1024;
 /// The most evidence a whole run carries (as JSON): 8 MiB.
 pub const RUN_EVIDENCE_LIMIT: usize = 8 * 1024 * 1024;
+/// The most INFO findings one case keeps: 16 (each cut like a reason).
+pub const CASE_INFO_LIMIT: usize = 16;
 /// The most of each body kept for the run-level checks: 64 KiB.
 pub const SEEN_BODY_LIMIT: usize = 64 * 1024;
 
@@ -117,6 +120,21 @@ pub fn cap_outcome(outcome: &mut Outcome, budget: &mut EvidenceBudget) {
         evidence.push(Evidence::note(format!(
             "{left_out} more evidence item(s) left out: {why}"
         )));
+    }
+}
+
+/// Bounds a case's INFO findings: each text is cut like a reason, and past
+/// [`CASE_INFO_LIMIT`] the rest are left out with a finding saying how many.
+pub fn cap_info(info: &mut Vec<Finding>) {
+    if info.len() > CASE_INFO_LIMIT {
+        let left_out = info.len() - (CASE_INFO_LIMIT - 1);
+        info.truncate(CASE_INFO_LIMIT - 1);
+        info.push(Finding::new(format!(
+            "{left_out} more INFO finding(s) left out: a case keeps {CASE_INFO_LIMIT}"
+        )));
+    }
+    for finding in info.iter_mut() {
+        cut_text(&mut finding.text, REASON_LIMIT);
     }
 }
 
@@ -248,5 +266,19 @@ mod tests {
             last = serde_json::to_string(&outcome.evidence()).expect("json");
         }
         assert!(last.contains("the run's evidence is capped"), "{last}");
+    }
+
+    #[test]
+    fn a_case_keeps_sixteen_info_findings_each_cut_like_a_reason() {
+        let mut info: Vec<Finding> = (0..40).map(|i| Finding::new(format!("seen {i}"))).collect();
+        info[0].text = "x".repeat(REASON_LIMIT * 2);
+        cap_info(&mut info);
+        assert_eq!(info.len(), CASE_INFO_LIMIT);
+        assert!(info[0].text.len() < REASON_LIMIT + 64);
+        assert_eq!(info[1].text, "seen 1");
+        assert_eq!(
+            info[CASE_INFO_LIMIT - 1].text,
+            "25 more INFO finding(s) left out: a case keeps 16"
+        );
     }
 }

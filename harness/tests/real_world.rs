@@ -5,6 +5,7 @@
 use std::process::Command;
 
 use wxmock_harness::profile::Profile;
+use wxmock_harness::report::RunReport;
 use wxmock_harness::runner::{run, RunOptions};
 
 fn have(tool: &str) -> bool {
@@ -55,8 +56,8 @@ DEFECT = {defect:?}
     Profile::from_toml_str(&text, script.rsplit('/').next().unwrap_or("backend")).expect("valid")
 }
 
-/// Runs `ids`; returns (id, status, reason) in catalogue order.
-async fn statuses(profile: Profile, ids: &[&str]) -> Vec<(String, String, String)> {
+/// Runs `ids`; returns the whole report.
+async fn run_report(profile: Profile, ids: &[&str]) -> RunReport {
     let options = RunOptions {
         seed: Some(7),
         only: ids.iter().map(|s| s.to_string()).collect(),
@@ -65,6 +66,12 @@ async fn statuses(profile: Profile, ids: &[&str]) -> Vec<(String, String, String
     let report = run(profile, options, None, &mut []).await.expect("run");
     assert_eq!(report.cases.len(), ids.len(), "unknown ids in {ids:?}");
     report
+}
+
+/// Runs `ids`; returns (id, status, reason) in catalogue order.
+async fn statuses(profile: Profile, ids: &[&str]) -> Vec<(String, String, String)> {
+    run_report(profile, ids)
+        .await
         .cases
         .iter()
         .map(|c| {
@@ -289,12 +296,32 @@ async fn a_backend_revoking_the_previous_session_on_re_login_passes_login_return
     if !have("node") {
         return;
     }
-    let got = statuses(
+    let revoked = "the backend revoked the previous session on re-login";
+    let report = run_report(
         profile("node", "express-db-token.js", "single-session", "", EXPRESS),
         &["login.returning-user"],
     )
     .await;
-    assert_all(&got, "passed");
+    let case = &report.cases[0];
+    assert_eq!(case.status, "passed", "{:?}", case.reason);
+    assert!(
+        case.info.iter().any(|f| f.text.contains(revoked)),
+        "the revocation is an INFO finding: {:?}",
+        case.info
+    );
+    assert!(report.summary.conforms, "INFO never fails the run");
+    // A backend that keeps every session open has nothing to report.
+    let report = run_report(
+        profile("node", "express-db-token.js", "", "", EXPRESS),
+        &["login.returning-user"],
+    )
+    .await;
+    assert_eq!(report.cases[0].status, "passed");
+    assert!(
+        report.cases[0].info.is_empty(),
+        "{:?}",
+        report.cases[0].info
+    );
 }
 
 #[tokio::test]

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use serde_json::json;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
-use wxmock_harness::case::{Outcome, Severity};
+use wxmock_harness::case::{Finding, Outcome, Severity};
 use wxmock_harness::exchange::{Evidence, Exchange, Response};
 use wxmock_harness::profile::Profile;
 use wxmock_harness::report::terminal::TerminalReporter;
@@ -132,7 +132,10 @@ fn hand_built() -> RunReport {
             &Outcome::Passed,
             3,
             false,
-        ),
+        )
+        .with_info(vec![Finding::new(
+            "the backend revoked the previous session on re-login (HTTP 401 <b>) & that is right",
+        )]),
         CaseReport::new(
             "login.invalid-code",
             Severity::Must,
@@ -140,7 +143,11 @@ fn hand_built() -> RunReport {
             &failed,
             1520,
             false,
-        ),
+        )
+        .with_info(vec![
+            Finding::new("the JWT payload carries the user's openid"),
+            Finding::new("escape \u{1b}[31m on a terminal"),
+        ]),
         CaseReport::new(
             "login.rate-limited",
             Severity::Should,
@@ -335,6 +342,79 @@ fn the_json_report_has_the_documented_shape() {
     assert_eq!(case["severity"], "MUST");
     assert_eq!(case["evidence"][0]["kind"], "exchange");
     assert_eq!(case["evidence"][1]["kind"], "journal");
+}
+
+#[test]
+fn info_findings_show_in_every_report_and_never_fail_the_run() {
+    let text = "the backend revoked the previous session on re-login (HTTP 401)";
+    let cases = vec![
+        CaseReport::new(
+            "login.returning-user",
+            Severity::Must,
+            "the same WeChat user logging in again is the same user",
+            &Outcome::Passed,
+            1,
+            false,
+        )
+        .with_info(vec![Finding::new(text)]),
+        CaseReport::new(
+            "login.happy",
+            Severity::Must,
+            "a fresh code gives a token",
+            &Outcome::Passed,
+            1,
+            false,
+        ),
+    ];
+    let report = RunReport {
+        summary: Summary::of(&cases, 2),
+        cases,
+        warnings: vec![],
+        ..hand_built()
+    };
+    assert!(report.summary.conforms, "INFO never fails the run");
+    assert_eq!(report.summary.info_findings, 1);
+
+    let v: serde_json::Value = serde_json::from_str(&json_report::render(&report)).expect("json");
+    assert_eq!(v["cases"][0]["status"], "passed");
+    assert_eq!(v["cases"][0]["info"][0]["text"], text);
+    assert!(
+        v["cases"][1].get("info").is_none(),
+        "a case without findings keeps the earlier JSON shape"
+    );
+    assert_eq!(v["summary"]["info_findings"], 1);
+
+    let xml = junit::render(&report).expect("junit");
+    assert!(
+        xml.contains(&format!("<system-out>INFO: {text}</system-out>")),
+        "{xml}"
+    );
+    assert!(!xml.contains("<failure"), "{xml}");
+    if let Some(result) = validate_junit(&xml) {
+        result.unwrap_or_else(|e| panic!("the JUnit report is not valid:\n{e}\n{xml}"));
+    }
+
+    let page = html::render(&report);
+    assert!(page.contains("<h2>INFO findings (1)</h2>"), "{page}");
+    assert!(
+        page.contains(&format!("<p class=\"info\">INFO: {text}</p>")),
+        "{page}"
+    );
+    assert!(!page.contains("<h2>Failures"), "{page}");
+
+    let terminal = terminal_text(&report);
+    assert!(
+        terminal.contains(&format!("        info: {text}\n")),
+        "{terminal}"
+    );
+    assert!(
+        terminal.contains("1 INFO finding(s) in login.returning-user: observations, not failures"),
+        "{terminal}"
+    );
+    assert!(
+        terminal.contains("result: the backend conforms"),
+        "{terminal}"
+    );
 }
 
 #[tokio::test]

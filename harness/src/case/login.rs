@@ -104,10 +104,11 @@ fn returning_user(ctx: &mut Ctx) -> CaseFuture<'_> {
         let b = identity(ctx, &second.credential).await?;
         let old = ctx.protected(Some(&first.credential)).await?;
         if !ctx.is_accepted(&old) {
-            tracing::info!(
-                "login.returning-user: the backend revoked the previous session on re-login (HTTP {})",
+            // Right, and worth knowing: one device (or tab) at a time for each user.
+            ctx.info(format!(
+                "the backend revoked the previous session on re-login: the first login's credential was refused after the second login (HTTP {}), so a user is signed in on one device at a time",
                 old.status
-            );
+            ));
         }
         match (a, b) {
             (Some(a), Some(b)) if a == b => Ok(Outcome::Passed),

@@ -40,6 +40,22 @@ impl Severity {
     }
 }
 
+/// An observation a case reports without changing its verdict, shown as INFO in every report:
+/// "the backend revokes the previous session on re-login", "the JWT payload carries the openid".
+/// A passing case may carry some, and so may a failing one; they never fail the run. A case
+/// body records them with `ctx.info(…)`; the runner puts them in the case's report.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    /// One sentence, for people.
+    pub text: String,
+}
+
+impl Finding {
+    pub fn new(text: impl Into<String>) -> Self {
+        Self { text: text.into() }
+    }
+}
+
 /// What a case concluded. Plain data: reporters and the runner only read it.
 #[derive(Clone, Debug, Serialize)]
 #[serde(tag = "status", rename_all = "lowercase")]

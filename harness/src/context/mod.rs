@@ -86,6 +86,8 @@ pub struct Ctx {
     pub(crate) silence: crate::runner::Silence,
     /// The backend's clock (fixed unless the profile or the launcher can move it).
     pub clock: crate::clock::BackendClock,
+    /// The running case's INFO findings (see [`Ctx::info`]).
+    pub(crate) info: Vec<crate::case::Finding>,
 }
 
 impl Ctx {
@@ -120,6 +122,7 @@ impl Ctx {
             backend_exits: vec![],
             silence: Default::default(),
             clock: crate::clock::BackendClock::fixed(),
+            info: vec![],
         }
     }
 
@@ -127,8 +130,20 @@ impl Ctx {
     pub(crate) fn begin_case(&mut self, case_id: &str, journal_mark: u64) {
         self.case_id = case_id.into();
         self.exchanges.clear();
+        self.info.clear();
         self.journal_mark = journal_mark;
         self.rng = StdRng::seed_from_u64(self.seed ^ fnv1a(case_id));
+    }
+
+    /// Reports an INFO finding for the running case: an observation that does not change its
+    /// verdict (the report shows it whatever the case concludes; it never fails the run).
+    pub fn info(&mut self, text: impl Into<String>) {
+        self.info.push(crate::case::Finding::new(text));
+    }
+
+    /// The running case's INFO findings so far.
+    pub fn findings(&self) -> &[crate::case::Finding] {
+        &self.info
     }
 
     /// Every exit of the started backend seen so far in the run.

@@ -1,6 +1,7 @@
 //! The HTML report: one self-contained page (inline CSS, no scripts, no external assets); every
 //! value from the backend is escaped. Failures come first, listed and linked at the top; each
-//! failed case has its replay command and a fix hint; each request is labelled with the JWT
+//! failed case has its replay command and a fix hint; INFO findings are listed after the
+//! failures and shown in their case's row; each request is labelled with the JWT
 //! variant it carried, decoded; long tokens wrap instead of widening the page.
 
 use std::fmt::Write;
@@ -32,6 +33,7 @@ th.id{width:16em}th.sev{width:5em}th.st{width:9em}th.ms{width:4em}\
 pre{background:#f6f8fa;padding:6px;white-space:pre-wrap;max-height:24em;overflow:auto}\
 pre.replay{background:#fff8c5;max-height:none}.hint{background:#ddf4ff;padding:4px 8px}\
 .variant{font-family:monospace;background:#ffebe9;padding:0 4px}\
+.info{color:#0550ae}p.info{margin:2px 0}\
 details{margin:4px 0}.summary span{margin-right:1.5em}ul.failures li{margin:2px 0}";
 
 /// Failures that fail the run first, then the other failures and errors, then the rest, each
@@ -69,8 +71,8 @@ pub fn render(report: &RunReport) -> String {
     };
     let _ = writeln!(
         h,
-        "<p class=\"summary\"><span>{verdict}</span><span>{} cases</span><span class=\"passed\">{} passed</span><span class=\"failed\">{} failed</span><span class=\"skipped\">{} skipped</span><span class=\"errored\">{} errored</span><span>{} expected failures</span><span>{} ms</span></p>",
-        s.total, s.passed, s.failed, s.skipped, s.errored, s.expected_failures, s.duration_ms
+        "<p class=\"summary\"><span>{verdict}</span><span>{} cases</span><span class=\"passed\">{} passed</span><span class=\"failed\">{} failed</span><span class=\"skipped\">{} skipped</span><span class=\"errored\">{} errored</span><span class=\"info\">{} INFO findings</span><span>{} expected failures</span><span>{} ms</span></p>",
+        s.total, s.passed, s.failed, s.skipped, s.errored, s.info_findings, s.expected_failures, s.duration_ms
     );
     if let Some(i) = &report.interrupted {
         let _ = writeln!(
@@ -117,6 +119,25 @@ pub fn render(report: &RunReport) -> String {
         }
         h.push_str("</ul>\n");
     }
+    if s.info_findings > 0 {
+        let _ = writeln!(
+            h,
+            "<h2>INFO findings ({})</h2>\n<p>Observations that do not change a case's verdict and never fail the run.</p>\n<ul class=\"info\">",
+            s.info_findings
+        );
+        for c in report.cases.iter() {
+            for finding in &c.info {
+                let _ = writeln!(
+                    h,
+                    "<li><a href=\"#{id}\"><code>{id}</code></a> ({}): {}</li>",
+                    escape(&c.status),
+                    escape(&finding.text),
+                    id = escape(&c.id),
+                );
+            }
+        }
+        h.push_str("</ul>\n");
+    }
     h.push_str("<h2>Cases</h2>\n<table>\n<tr><th class=\"id\">case</th><th class=\"sev\">severity</th><th class=\"st\">status</th><th>rule / reason / evidence</th><th class=\"ms\">ms</th></tr>\n");
     for c in ordered {
         let status = if c.expected_failure {
@@ -135,6 +156,9 @@ pub fn render(report: &RunReport) -> String {
         );
         if let Some(r) = &c.reason {
             let _ = write!(h, "<br><i>{}</i>", escape(r));
+        }
+        for finding in &c.info {
+            let _ = write!(h, "<p class=\"info\">INFO: {}</p>", escape(&finding.text));
         }
         let failing = matches!(c.status.as_str(), "failed" | "errored");
         if failing {

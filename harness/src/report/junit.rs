@@ -1,7 +1,8 @@
 //! The JUnit XML report (via quick-junit): one test suite, one test case per catalogue case;
 //! failures carry the reason, the evidence summary and the request headers; expected failures
 //! and INFO cases are reported as skipped with a note, so CI dashboards agree with the exit
-//! code. The suite carries `skipped=`, `timestamp`, `<properties>` (seed, wxmock version,
+//! code. A case's INFO findings are its `<system-out>` (one `INFO: …` line each), whatever its
+//! status. The suite carries `skipped=`, `timestamp`, `<properties>` (seed, wxmock version,
 //! profile, backend) and `<system-out>` with the backend's output (secrets already masked by the
 //! runner). `harness/tests/junit_schema.rs` validates it against `harness/tests/junit.xsd`, the
 //! shape Jenkins and GitLab read.
@@ -72,6 +73,12 @@ pub fn render(report: &RunReport) -> Result<String, HarnessError> {
             c.id.split('.').next().unwrap_or("case")
         ));
         tc.set_time(Duration::from_millis(c.duration_ms));
+        if !c.info.is_empty() {
+            // Observations, whatever the status: the case's own output, which CI dashboards show
+            // beside a passing test too.
+            let lines: Vec<String> = c.info.iter().map(|f| format!("INFO: {}", f.text)).collect();
+            tc.set_system_out(lines.join("\n"));
+        }
         suite.add_test_case(tc);
     }
     if let Some(i) = &report.interrupted {

@@ -11,7 +11,7 @@ pub mod token;
 
 use serde::Serialize;
 
-use crate::case::{Outcome, Severity};
+use crate::case::{Finding, Outcome, Severity};
 use crate::exchange::Evidence;
 
 /// One case's result.
@@ -24,6 +24,10 @@ pub struct CaseReport {
     pub rule: String,
     pub reason: Option<String>,
     pub evidence: Vec<Evidence>,
+    /// INFO findings: observations that do not change `status` and never fail the run (left
+    /// out of the JSON when there are none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub info: Vec<Finding>,
     pub duration_ms: u64,
     /// Listed in the expected-failures file.
     pub expected_failure: bool,
@@ -48,10 +52,17 @@ impl CaseReport {
             rule: rule.into(),
             reason: outcome.reason().map(str::to_string),
             evidence: outcome.evidence().to_vec(),
+            info: Vec::new(),
             duration_ms,
             expected_failure,
             expected_by: Vec::new(),
         }
+    }
+
+    /// The same report with the case's INFO findings.
+    pub fn with_info(mut self, info: Vec<Finding>) -> Self {
+        self.info = info;
+        self
     }
 
     /// The listing entries, for a progress line: `token.*, token.alg-none`.
@@ -90,6 +101,8 @@ pub struct Summary {
     pub failed: usize,
     pub skipped: usize,
     pub errored: usize,
+    /// INFO findings over all cases (observations; they never fail the run).
+    pub info_findings: usize,
     /// Failed or errored cases listed in the expected-failures file.
     pub expected_failures: usize,
     /// Entries of the expected-failures file that can go: every case they list passed. A glob
@@ -115,6 +128,7 @@ impl Summary {
             failed: count("failed"),
             skipped: count("skipped"),
             errored: count("errored"),
+            info_findings: cases.iter().map(|c| c.info.len()).sum(),
             expected_failures: cases
                 .iter()
                 .filter(|c| c.expected_failure && matches!(c.status.as_str(), "failed" | "errored"))

@@ -1,5 +1,5 @@
-//! Live progress on the terminal: one line per case with its status and rule, the failure
-//! evidence summarised under it, and a closing summary.
+//! Live progress on the terminal: one line per case with its status and rule, its INFO
+//! findings and the failure evidence summarised under it, and a closing summary.
 
 use std::io::Write;
 
@@ -97,6 +97,9 @@ impl<W: Write + Send> TerminalReporter<W> {
                         }
                     )?;
                 }
+                for finding in &case.info {
+                    writeln!(self.out, "        info: {}", escape(&finding.text))?;
+                }
                 for e in case.evidence.iter().take(self.evidence_lines) {
                     writeln!(
                         self.out,
@@ -137,6 +140,20 @@ impl<W: Write + Send> TerminalReporter<W> {
                 )?;
                 for w in &report.warnings {
                     writeln!(self.out, "warning: {}", escape(w))?;
+                }
+                if s.info_findings > 0 {
+                    let with: Vec<&str> = report
+                        .cases
+                        .iter()
+                        .filter(|c| !c.info.is_empty())
+                        .map(|c| c.id.as_str())
+                        .collect();
+                    writeln!(
+                        self.out,
+                        "{} INFO finding(s) in {}: observations, not failures",
+                        s.info_findings,
+                        with.join(", ")
+                    )?;
                 }
                 if let Some(i) = &report.interrupted {
                     writeln!(self.out, "{}", i.line())?;

@@ -286,6 +286,15 @@ pub async fn run(
             redact_outcome(&mut outcome, &secrets);
         }
         crate::limits::cap_outcome(&mut outcome, &mut evidence_budget);
+        // INFO findings show on passing cases too, so they are redacted whatever the verdict.
+        let mut info = std::mem::take(&mut ctx.info);
+        if !info.is_empty() {
+            let secrets = known_secrets(&fake, profile.jwt.secret.as_deref()).await;
+            for finding in &mut info {
+                finding.text = redact_text(&finding.text, &secrets);
+            }
+            crate::limits::cap_info(&mut info);
+        }
         // Nor does its time travel.
         if let Err(e) = ctx.clock.reset().await {
             warnings.push(format!(
@@ -310,7 +319,8 @@ pub async fn run(
             &outcome,
             duration_ms,
             expected,
-        );
+        )
+        .with_info(info);
         report.expected_by = options.expected_failures.matching(case.id);
         emit(
             reporters,
