@@ -331,3 +331,64 @@ async fn a_readme_sample_key_fails_token_weak_secret() {
         "{reason}"
     );
 }
+
+/// token.no-sensitive-claims against a stand-in whose JWT carries `extra` claims.
+async fn no_sensitive_claims_with(extra: Value) -> wxmock_harness::report::CaseReport {
+    let server = MockServer::start().await;
+    let now = now();
+    let mut body = claims(json!({"sub": "u-1", "iat": now, "exp": now + 3600}));
+    body.extend(claims(extra));
+    let token = jwt::mint(
+        HmacAlg::Hs256,
+        &body,
+        b"a-strong-key-nobody-guesses-4f8e2a9c1b7d",
+    );
+    login_gives(&server, &token).await;
+    me_accepts_only(&server, &token).await;
+    let cases: Vec<Case> = token::cases()
+        .into_iter()
+        .filter(|c| c.id == "token.no-sensitive-claims")
+        .collect();
+    let options = RunOptions {
+        seed: Some(3),
+        cases: Some(cases),
+        ..RunOptions::default()
+    };
+    let report = run(profile(&server.uri(), ""), options, None, &mut [])
+        .await
+        .expect("run completes");
+    report.cases[0].clone()
+}
+
+#[tokio::test]
+async fn an_openid_claim_is_an_info_finding_while_a_session_key_still_fails_no_sensitive_claims() {
+    let plain = no_sensitive_claims_with(json!({})).await;
+    assert_eq!(plain.status, "passed", "{:?}", plain.reason);
+    assert!(plain.info.is_empty(), "{:?}", plain.info);
+
+    let with_openid =
+        no_sensitive_claims_with(json!({"openid": "oStandInUser0000000000000000"})).await;
+    assert_eq!(with_openid.status, "passed", "{:?}", with_openid.reason);
+    assert_eq!(with_openid.info.len(), 1, "{:?}", with_openid.info);
+    let text = &with_openid.info[0].text;
+    assert!(
+        text.contains("carries the user's WeChat identity") && text.contains("/openid"),
+        "{text}"
+    );
+
+    let with_both = no_sensitive_claims_with(json!({"unionId": "u", "session_key": "k"})).await;
+    assert_eq!(with_both.status, "failed");
+    assert!(
+        with_both
+            .reason
+            .as_deref()
+            .is_some_and(|r| r.contains("/session_key")),
+        "{:?}",
+        with_both.reason
+    );
+    assert!(
+        with_both.info.iter().any(|f| f.text.contains("/unionId")),
+        "{:?}",
+        with_both.info
+    );
+}

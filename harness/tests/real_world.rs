@@ -353,6 +353,30 @@ async fn two_jwts_of_one_user_minted_in_the_same_second_pass_token_unpredictable
 }
 
 #[tokio::test]
+async fn a_jwt_whose_sub_is_the_openid_passes_no_sensitive_claims_with_an_info_finding() {
+    if !have("node") {
+        return;
+    }
+    // jwt-seconds signs {sub: openid, iat}: the openid is readable, which is worth knowing but
+    // is no secret.
+    let report = run_report(
+        profile("node", "express-db-token.js", "jwt-seconds", "", EXPRESS),
+        &["token.no-sensitive-claims"],
+    )
+    .await;
+    let case = &report.cases[0];
+    assert_eq!(case.status, "passed", "{:?}", case.reason);
+    assert!(
+        case.info
+            .iter()
+            .any(|f| f.text.contains("/sub: value contains the openid")),
+        "{:?}",
+        case.info
+    );
+    assert!(report.summary.conforms, "INFO never fails the run");
+}
+
+#[tokio::test]
 async fn a_backend_whose_errors_are_http_200_bodies_is_judged_by_robust_no_stack_trace() {
     if !have("node") {
         return;

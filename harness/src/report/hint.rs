@@ -29,7 +29,10 @@ pub fn for_case(id: &str) -> &'static str {
             "Sign with a long random secret (at least 32 random bytes for HS256) read from the environment, not a sample value."
         }
         "token.no-sensitive-claims" => {
-            "Put only an opaque user id in the token: no session_key, openid-derived secrets or phone numbers (a JWT payload is readable by anyone)."
+            "Put only an opaque user id in the token: no session_key, appsecret, access token, openid-derived secrets or phone numbers (a JWT payload is readable by anyone; an openid there is reported as INFO)."
+        }
+        "data.openid-mismatch" => {
+            "Take the user's identity from the session (jscode2session's openid), never from decrypted userInfo: refuse data whose openId differs from the session's openid, and never pick or create an account from it."
         }
         "token.accepted" => {
             "Accept the token your login issued on the protected endpoint, in the place the profile's [auth] says."

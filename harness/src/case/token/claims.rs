@@ -1,5 +1,6 @@
 //! token.no-sensitive-claims, token.has-expiry: what the JWT's readable payload carries — no
-//! secrets, and an exp within the profile's maximum lifetime.
+//! secrets (the user's openid or unionid is an INFO finding), and an exp within the profile's
+//! maximum lifetime.
 
 use std::time::Duration;
 
@@ -8,14 +9,18 @@ use serde_json::{Map, Value};
 use super::shared::{jwt_session, known_secret_values, unix_now};
 use crate::case::{CaseFuture, Outcome};
 use crate::context::Ctx;
-use crate::jwt::{self, KnownSecret};
+use crate::fake::User;
+use crate::jwt::{self, Jws, KnownSecret};
 
 pub(super) fn no_sensitive_claims(ctx: &mut Ctx) -> CaseFuture<'_> {
     Box::pin(async move {
-        let (_session, jws) = match jwt_session(ctx).await? {
+        let (session, jws) = match jwt_session(ctx).await? {
             Ok(x) => x,
             Err(skip) => return Ok(skip),
         };
+        if let Some(info) = identity_info(&session.user, &jws) {
+            ctx.info(info);
+        }
         let secrets = known_secret_values(ctx).await?;
         let known: Vec<KnownSecret<'_>> = secrets
             .iter()
@@ -42,6 +47,48 @@ pub(super) fn no_sensitive_claims(ctx: &mut Ctx) -> CaseFuture<'_> {
                 list.join("; ")
             )))
         }
+    })
+}
+
+/// The user's openid or unionid in the readable payload: not a secret (a failure is kept for
+/// session_key, appsecret and access tokens), but anyone holding the token can read it, and an
+/// openid or unionid follows the user across apps and logs. Reported as INFO.
+fn identity_info(user: &User, jws: &Jws) -> Option<String> {
+    let mut ids = vec![KnownSecret {
+        label: "openid",
+        value: &user.openid,
+    }];
+    if let Some(unionid) = user.unionid.as_deref() {
+        ids.push(KnownSecret {
+            label: "unionid",
+            value: unionid,
+        });
+    }
+    let ids: Vec<KnownSecret<'_>> = ids.into_iter().filter(|i| !i.value.is_empty()).collect();
+    let found: Vec<String> = if jws.has_claims_object() {
+        jwt::identity_claims(&jws.claims, &ids)
+            .iter()
+            .map(|f| format!("{}: {}", f.pointer, f.why))
+            .collect()
+    } else {
+        // A bare payload (`jwt.sign(openid, key)`) is the identity itself.
+        let payload = String::from_utf8_lossy(&jws.payload_bytes);
+        ids.iter()
+            .filter(|i| payload.contains(i.value))
+            .map(|i| {
+                format!(
+                    "the payload ({}) contains the {}",
+                    jws.payload_kind(),
+                    i.label
+                )
+            })
+            .collect()
+    };
+    (!found.is_empty()).then(|| {
+        format!(
+            "the JWT payload carries the user's WeChat identity, readable by anyone who holds the token (base64, not encrypted): {}; an openid or unionid is not a secret, but an opaque user id (sub) keeps it out of the token",
+            found.join("; ")
+        )
     })
 }
 

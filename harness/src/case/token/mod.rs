@@ -22,7 +22,7 @@ pub fn cases() -> Vec<Case> {
         Case::new("token.tampered", Severity::Must, "a JWT whose payload was changed (signature kept) is rejected", forgery::tampered),
         Case::new("token.alg-none", Severity::Must, "an unsigned alg:none copy of the JWT is rejected, whatever the spelling", forgery::alg_none),
         Case::new("token.weak-secret", Severity::Must, "the JWT's HMAC key is not a weak/published secret, the appid or the appsecret", forgery::weak_secret),
-        Case::new("token.no-sensitive-claims", Severity::Must, "the JWT carries no session_key, appsecret or access_token", claims::no_sensitive_claims),
+        Case::new("token.no-sensitive-claims", Severity::Must, "the JWT carries no session_key, appsecret or access_token (the user's openid or unionid in it is reported as INFO)", claims::no_sensitive_claims),
         Case::new("token.has-expiry", Severity::Must, "the JWT has an exp and lives no longer than the profile's max_lifetime_secs", claims::has_expiry),
         Case::new("token.expired-rejected", Severity::Must, "tokens whose exp lies beyond the leeway in the past are rejected; unexpired ones are accepted", expiry::expired_rejected),
         Case::new("token.unpredictable", Severity::Must, "the token is not derived from openid/unionid/session_key/userId, and two logins never give the same token", unpredictable::unpredictable),
