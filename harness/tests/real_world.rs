@@ -289,6 +289,51 @@ async fn an_express_backend_guarding_its_login_route_fails_login_stale_credentia
     assert_all(&clean, "passed");
 }
 
+/// A one-call login: the code and the user's encrypted data in one body; the answer shows no
+/// openid, the protected answer names the account by it.
+const ONE_CALL: &str = r#"
+[login]
+path = "/api/wx/login"
+json = { code = "{{code}}", encryptedData = "{{encrypted_data}}", iv = "{{iv}}", rawData = "{{raw_data}}", signature = "{{signature}}" }
+token_pointer = "/token"
+[protected]
+path = "/api/user/me"
+identity_pointer = "/openid"
+"#;
+
+#[tokio::test]
+async fn a_one_call_login_trusting_the_decrypted_openid_fails_data_openid_mismatch() {
+    if !have("node") {
+        return;
+    }
+    let got = statuses(
+        profile("node", "one-call-login.js", "trust-openid", "", ONE_CALL),
+        &["data.openid-mismatch"],
+    )
+    .await;
+    assert_all(&got, "failed");
+    assert!(
+        got[0].2.contains("the account now answers as user"),
+        "{}",
+        got[0].2
+    );
+    let clean = statuses(
+        profile("node", "one-call-login.js", "", "", ONE_CALL),
+        &[
+            "login.happy",
+            "login.returning-user",
+            "data.user-info",
+            "data.openid-mismatch",
+            "data.watermark-mismatch",
+            "data.tampered",
+            "data.bad-iv",
+            "data.stale-session-key",
+        ],
+    )
+    .await;
+    assert_all(&clean, "passed");
+}
+
 // ---- false alarms of earlier versions: correct backends that must pass ----------------------
 
 #[tokio::test]

@@ -304,8 +304,10 @@ fn openid_mismatch(ctx: &mut Ctx) -> CaseFuture<'_> {
                 other.openid
             ));
         }
-        if let Some(session) = &sink.session {
-            let credential = session.credential.clone();
+        // The account the data reached (the session's, or the one the login just signed in):
+        // a backend that picks or creates the account from the decrypted openId answers as the
+        // other user even when its data answers show no openid.
+        if let Some(credential) = answer.credential.clone() {
             let after = ctx.protected(Some(&credential)).await?;
             if after.body.contains(&other.openid) {
                 wrong.push(format!("the account now answers as user {}", other.openid));

@@ -32,6 +32,9 @@ pub struct DataAnswer {
     /// What the backend shows of the decrypted fields; None when the profile shows nothing
     /// (an acknowledge-only endpoint without read-back).
     pub shown: Option<Option<Value>>,
+    /// The credential the account is reached with afterwards: the session's for the user-info
+    /// endpoint, the one the login gave when the data went with the login (None: it gave none).
+    pub credential: Option<Credential>,
 }
 
 impl Ctx {
@@ -104,6 +107,7 @@ impl Ctx {
                     accepted,
                     response,
                     shown,
+                    credential: Some(credential),
                 })
             }
             None => {
@@ -143,6 +147,7 @@ impl Ctx {
             accepted,
             refused,
             shown,
+            credential: login.credential,
         })
     }
 
