@@ -13,6 +13,10 @@ use crate::exit_code;
 #[derive(Debug, clap::Subcommand)]
 pub enum ProfileCommand {
     /// Probe a login backend in the usual shapes and write a commented starter profile.
+    ///
+    /// Every probe is bounded (25 login tries, 400 other requests, 5 s each, 100 s in all) and
+    /// talks only to the backend and the in-process fake. What could not be determined is
+    /// listed in the profile under NOT DETERMINED.
     Discover(DiscoverArgs),
 }
 
@@ -22,20 +26,37 @@ pub struct DiscoverArgs {
     /// WX_APPID, WX_SECRET, PORT and LISTEN (127.0.0.1:PORT).
     #[arg(long, env = "WXMOCK_DISCOVER_COMMAND", conflicts_with = "base_url")]
     command: Option<String>,
-    /// Extra environment for --command, KEY=VALUE (repeated or comma-separated).
+    /// Extra environment for --command, KEY=VALUE (repeated or comma-separated); a value that
+    /// verifies the token's HMAC signature is written as the profile's `[jwt] secret`.
     #[arg(long = "env", env = "WXMOCK_DISCOVER_ENV", value_delimiter = ',', value_parser = key_value)]
     env: Vec<(String, String)>,
     /// Probe a backend already running here, configured with the fake's address (--fake-listen),
     /// --appid and --secret.
     #[arg(long, env = "WXMOCK_DISCOVER_BASE_URL")]
     base_url: Option<String>,
-    /// The login path the code is posted to.
+    /// The login path: the code is sent in each usual shape (a JSON body, the query, a form, a
+    /// header, Wafer's X-WX-* headers with encrypted data, a one-call body), POSTed, and as a
+    /// GET when POST is answered 404 or 405.
     #[arg(long, env = "WXMOCK_DISCOVER_LOGIN_PATH", default_value = "/api/login")]
     login_path: String,
     /// A path that needs a valid credential (repeated or comma-separated; default: /api/me,
-    /// /api/user, /user/info, /me, /api/profile).
+    /// /api/user, /user/info, /me, /api/profile, /user, /userinfo, /api/userinfo, /profile and
+    /// /me, /user, /userinfo, /user/info, /profile beside the login path).
     #[arg(long, env = "WXMOCK_DISCOVER_PROTECTED", value_delimiter = ',')]
     protected: Vec<String>,
+    /// A path that takes the user's encrypted data (encryptedData, iv, rawData, signature);
+    /// probed for its body, whether it echoes or only acknowledges, and where the data reads
+    /// back. Not probed without it.
+    #[arg(long, env = "WXMOCK_DISCOVER_USER_INFO")]
+    user_info: Option<String>,
+    /// A path that resolves a getPhoneNumber code (POSTed as code, phoneCode or phone_code);
+    /// not probed without it.
+    #[arg(long, env = "WXMOCK_DISCOVER_PHONE")]
+    phone: Option<String>,
+    /// A path that makes the backend use its access token, sent as a GET with the credential
+    /// (repeated or comma-separated); none probed without it.
+    #[arg(long, env = "WXMOCK_DISCOVER_ACCESS_TOKEN", value_delimiter = ',')]
+    access_token: Vec<String>,
     /// Where the fake WeChat listens (a fixed port for a backend given by --base-url).
     #[arg(
         long,
@@ -63,12 +84,16 @@ fn key_value(s: &str) -> Result<(String, String), String> {
 
 pub fn run(command: ProfileCommand) -> u8 {
     let ProfileCommand::Discover(args) = command;
-    if !args.login_path.starts_with('/') {
-        eprintln!(
-            "wxmock: --login-path must start with `/` (got `{}`)",
-            args.login_path
-        );
-        return exit_code::USAGE;
+    let paths = std::iter::once(("--login-path", &args.login_path))
+        .chain(args.protected.iter().map(|p| ("--protected", p)))
+        .chain(args.user_info.iter().map(|p| ("--user-info", p)))
+        .chain(args.phone.iter().map(|p| ("--phone", p)))
+        .chain(args.access_token.iter().map(|p| ("--access-token", p)));
+    for (flag, path) in paths {
+        if !path.starts_with('/') {
+            eprintln!("wxmock: {flag} must start with `/` (got `{path}`)");
+            return exit_code::USAGE;
+        }
     }
     let launcher = match (&args.command, &args.base_url) {
         (Some(c), _) => command_launcher(c.clone(), args.env.clone()),
@@ -90,9 +115,13 @@ pub fn run(command: ProfileCommand) -> u8 {
     let options = DiscoverOptions {
         login_path: args.login_path.clone(),
         protected: args.protected.clone(),
+        user_info: args.user_info.clone(),
+        phone: args.phone.clone(),
+        access_token: args.access_token.clone(),
         fake_listen: args.fake_listen,
         appid: args.appid.clone(),
         secret: args.secret.clone(),
+        env: args.env.clone(),
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -1,144 +1,62 @@
-//! The probes: every login shape with a fresh code, every auth style against the protected
-//! candidates, and the answer without a credential. What is found is plain data; `render`
-//! writes it as a profile.
+//! The probes' run: start the fake and the backend, find the login (`login`), then every auth
+//! style on every protected candidate, the rejection signal, the identity and the optional
+//! sections (`data`). Each probe is a candidate profile — the very text `render` writes, partly
+//! filled — compiled and sent through the harness's own context, so what was probed is what the
+//! profile says, codes are minted on the fake and encrypted data is minted for that very code.
 
-use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
-use serde_json::{json, Value};
+use serde_json::json;
 
+use super::answer::{identity, jwt_key};
+use super::found::{AuthFound, DiscoverOptions, Discovery};
+use super::login::{CODE_NAMES, TOKEN_POINTERS};
+use super::styles::{part_styles, rejection, styles};
+use crate::context::Ctx;
 use crate::error::HarnessError;
+use crate::exchange::Response;
 use crate::fake::Fake;
+use crate::profile::{Profile, Vars};
 use crate::runner::{FakeInfo, Launcher};
 
-use super::styles::{rejection, styles};
-
-/// The code field names tried, in order.
-pub const CODE_NAMES: [&str; 4] = ["code", "js_code", "jsCode", "wxcode"];
-/// Where a login answer usually keeps the token.
-pub const TOKEN_POINTERS: [&str; 7] = [
-    "/token",
-    "/data/token",
-    "/access_token",
-    "/data/access_token",
-    "/jwt",
-    "/skey",
-    "/data/skey",
+/// Protected paths tried when none is given (then also the same names beside the login path).
+pub const PROTECTED_PATHS: [&str; 9] = [
+    "/api/me",
+    "/api/user",
+    "/user/info",
+    "/me",
+    "/api/profile",
+    "/user",
+    "/userinfo",
+    "/api/userinfo",
+    "/profile",
 ];
-/// Protected paths tried when none is given.
-pub const PROTECTED_PATHS: [&str; 5] =
-    ["/api/me", "/api/user", "/user/info", "/me", "/api/profile"];
-/// Where a protected answer usually names the user.
-const IDENTITY_POINTERS: [&str; 7] = [
-    "/userId",
-    "/id",
-    "/openid",
-    "/user/id",
-    "/data/id",
-    "/data/userId",
-    "/data/openid",
-];
-
-/// What to probe.
-#[derive(Clone, Debug)]
-pub struct DiscoverOptions {
-    /// The login path (`/api/login`).
-    pub login_path: String,
-    /// Protected paths to try (empty: [`PROTECTED_PATHS`]).
-    pub protected: Vec<String>,
-    /// Where the in-process fake listens (`127.0.0.1:0` for a started command).
-    pub fake_listen: SocketAddr,
-    /// A fixed app (a backend already running was configured with it); default a fresh one.
-    pub appid: Option<String>,
-    pub secret: Option<String>,
-}
-
-/// How the login wants its code and where its answer has the token.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct LoginFound {
-    /// `json`, `query`, `form` or `header`.
-    pub code_in: String,
-    pub code_field: String,
-    /// A JSON pointer, or `cookie:NAME`.
-    pub token_source: String,
-}
-
-/// How the protected endpoint wants the credential.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct AuthFound {
-    pub path: String,
-    /// The profile's `[auth]` body, as TOML lines.
-    pub toml: String,
-    /// A short description for the comment.
-    pub label: String,
-}
-
-/// How the backend says "rejected".
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum RejectionFound {
-    Status(u16),
-    /// HTTP 200 with this field holding this value (as JSON text).
-    Field {
-        status: u16,
-        pointer: String,
-        value: String,
-    },
-}
-
-/// Everything found, and what could not be.
-#[derive(Clone, Debug, Default)]
-pub struct Discovery {
-    pub base_url: String,
-    pub login_path: String,
-    pub login: Option<LoginFound>,
-    pub auth: Option<AuthFound>,
-    pub rejection: Option<RejectionFound>,
-    pub identity: Option<String>,
-    /// Plain sentences for the profile's comments.
-    pub unknown: Vec<String>,
-    /// How many login probes were sent (each with its own code).
-    pub login_probes: usize,
-    /// The fixed fake address and app a backend already running was configured with
-    /// (listen, appid, secret), written as `[fake]` so `wxmock check` uses the same.
-    pub fixed_fake: Option<(String, String, String)>,
-}
-
-pub(super) struct Answer {
-    pub status: u16,
-    pub json: Option<Value>,
-    pub cookies: Vec<(String, String)>,
-    pub headers: reqwest::header::HeaderMap,
-}
-
-async fn answer(req: reqwest::RequestBuilder) -> Option<Answer> {
-    let resp = req.send().await.ok()?;
-    let status = resp.status().as_u16();
-    let headers = resp.headers().clone();
-    let cookies = headers
-        .get_all(reqwest::header::SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .filter_map(|c| {
-            let pair = c.split(';').next()?;
-            let (name, value) = pair.split_once('=')?;
-            Some((name.trim().to_string(), value.trim().to_string()))
-        })
-        .collect();
-    let body = resp.bytes().await.ok()?;
-    let json = serde_json::from_slice(&body).ok();
-    Some(Answer {
-        status,
-        json,
-        cookies,
-        headers,
-    })
-}
-
-fn text_at(json: &Option<Value>, pointer: &str) -> Option<String> {
-    match json.as_ref()?.pointer(pointer)? {
-        Value::String(s) if !s.is_empty() => Some(s.clone()),
-        _ => None,
+/// Names tried beside the login path (`/weapp/login` → `/weapp/user`, …).
+const SIBLING_NAMES: [&str; 5] = ["/me", "/user", "/userinfo", "/user/info", "/profile"];
+/// At most this many protected paths are tried.
+const MAX_PATHS: usize = 16;
+/// At most this many protected and user-info requests are sent in all.
+pub(super) const MAX_OTHER_PROBES: usize = 400;
+/// Each probe request's timeout.
+const PROBE_TIMEOUT_SECS: u64 = 5;
+/// The whole probe run's bound.
+pub const DISCOVER_DEADLINE: Duration = Duration::from_secs(100);
+/// The paths tried for the protected request.
+pub fn protected_paths(options: &DiscoverOptions) -> Vec<String> {
+    if !options.protected.is_empty() {
+        return options.protected.clone();
     }
+    let mut out: Vec<String> = PROTECTED_PATHS.iter().map(|p| p.to_string()).collect();
+    if let Some((dir, _)) = options.login_path.rsplit_once('/') {
+        if !dir.is_empty() {
+            out.extend(SIBLING_NAMES.iter().map(|n| format!("{dir}{n}")));
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    out.retain(|p| seen.insert(p.clone()));
+    out.truncate(MAX_PATHS);
+    out
 }
 
 /// Starts the fake and the backend, probes, and stops both.
@@ -167,23 +85,30 @@ pub async fn discover(
     });
     let fake = Fake::new(&wechat.base_url(), &appid, &secret);
     fake.create_app().await?;
+    let vars = Vars {
+        wechat_base_url: wechat.base_url(),
+        appid: appid.clone(),
+        secret: secret.clone(),
+        port: None,
+    };
     let info = FakeInfo {
         base_url: wechat.base_url(),
         appid,
         secret,
     };
     let backend = launcher(info).await?;
-    let http = reqwest::Client::builder()
-        .timeout(Duration::from_secs(10))
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .map_err(|e| HarnessError::Internal(e.to_string()))?;
     let prober = Prober {
         fake,
-        http,
-        base: backend.base_url.clone(),
+        vars,
+        base: backend.base_url.trim_end_matches('/').to_string(),
     };
-    let mut found = prober.run(options).await;
+    let mut found = match tokio::time::timeout(DISCOVER_DEADLINE, prober.run(options)).await {
+        Ok(found) => found,
+        Err(_) => Err(HarnessError::Internal(format!(
+            "the probes did not finish within {} s (a backend that answers very slowly?)",
+            DISCOVER_DEADLINE.as_secs()
+        ))),
+    };
     drop(backend);
     let address = wechat.address();
     drop(wechat);
@@ -208,27 +133,51 @@ pub async fn discover(
     found
 }
 
-struct Prober {
-    fake: Fake,
-    http: reqwest::Client,
-    base: String,
+pub(super) struct Prober {
+    pub fake: Fake,
+    pub vars: Vars,
+    pub base: String,
+}
+
+/// What the accepted protected call showed (for the identity and the data read-back).
+pub(super) struct Accepted {
+    pub with: Response,
+    pub credential: crate::context::Credential,
 }
 
 impl Prober {
+    /// A context for the candidate profile `d` (the text `render` writes for it).
+    pub(super) fn ctx(&self, d: &Discovery) -> Result<Ctx, HarnessError> {
+        let text = d.to_toml(None);
+        let mut profile = Profile::from_toml_str(&text, "the candidate profile")?;
+        profile.limits.request_timeout_secs = PROBE_TIMEOUT_SECS;
+        Ok(Ctx::new(
+            Arc::new(profile),
+            self.fake.clone(),
+            &self.base,
+            self.vars.clone(),
+            0,
+        ))
+    }
+
     async fn run(&self, options: &DiscoverOptions) -> Result<Discovery, HarnessError> {
-        let persona = self.fake.create_user(json!({})).await?;
+        // A phone number for the phone probe (the fake's default users have none).
+        let persona = self
+            .fake
+            .create_user(json!({"phoneNumber": "13800138000", "countryCode": "86"}))
+            .await?;
         let mut d = Discovery {
             base_url: self.base.clone(),
             login_path: options.login_path.clone(),
             ..Discovery::default()
         };
-        let Some((login, token)) = self
-            .find_login(&options.login_path, &persona.openid, &mut d)
-            .await?
-        else {
+        let Some(hit) = self.find_login(&persona.openid, &mut d).await? else {
             d.unknown.push(format!(
-                "no login shape worked: POST {} with a valid code in a JSON body, the query, a form \
-                 or a header under {} gave no token at {} nor in a Set-Cookie",
+                "no login shape worked: POST (and GET where POST was refused with 404/405) {} \
+                 with a valid code in a JSON body, the query, a form or a header under {}, or \
+                 with encrypted user data in Wafer's X-WX-* headers or a one-call JSON body, \
+                 gave no token at {}, no session at /session or /data/session, no Set-Cookie \
+                 and no token header",
                 options.login_path,
                 CODE_NAMES.join("/"),
                 TOKEN_POINTERS.join(", ")
@@ -237,62 +186,37 @@ impl Prober {
                 .push("the auth style and the protected path (not probed without a token)".into());
             return Ok(d);
         };
-        d.login = Some(login.clone());
-        let paths: Vec<String> = if options.protected.is_empty() {
-            PROTECTED_PATHS.iter().map(|p| p.to_string()).collect()
-        } else {
-            options.protected.clone()
-        };
-        let cookie_name = login
-            .token_source
-            .strip_prefix("cookie:")
-            .map(str::to_string);
-        'paths: for path in &paths {
-            for (label, toml, apply) in styles(cookie_name.as_deref()) {
-                let req = apply(self.http.get(format!("{}{path}", self.base)), &token);
-                let Some(with) = answer(req).await else {
-                    continue;
-                };
-                if !(200..300).contains(&with.status) {
-                    continue;
-                }
-                let Some(without) = answer(self.http.get(format!("{}{path}", self.base))).await
-                else {
-                    continue;
-                };
-                let Some(rejection) = rejection(&with, &without) else {
-                    continue;
-                };
-                d.auth = Some(AuthFound {
-                    path: path.clone(),
-                    toml,
-                    label,
-                });
-                d.rejection = Some(rejection);
-                d.identity = IDENTITY_POINTERS
-                    .iter()
-                    .find(|p| {
-                        with.json
-                            .as_ref()
-                            .and_then(|j| j.pointer(p))
-                            .is_some_and(|v| !v.is_null())
-                    })
-                    .map(|p| p.to_string())
-                    .or_else(|| {
-                        with.headers
-                            .contains_key("x-user-id")
-                            .then(|| "header:X-User-Id".into())
-                    });
-                break 'paths;
+        let paths = protected_paths(options);
+        let mut accepted = None;
+        for parts in &hit.credentials {
+            let mut login = hit.found.clone();
+            login.parts = parts.clone();
+            d.login = Some(login);
+            if let Some(a) = self.find_auth(&mut d, &hit.response, &paths).await? {
+                accepted = Some(a);
+                break;
             }
         }
-        if d.auth.is_none() {
+        if accepted.is_none() {
+            let mut login = hit.found.clone();
+            login.parts = hit.credentials[0].clone();
+            d.login = Some(login);
             d.unknown.push(format!(
-                "no protected path accepted the token and refused its absence: tried GET {} with \
-                 Bearer, a raw Authorization header, Token, JWT, X-Token, X-Access-Token, Basic, \
-                 a cookie and a query parameter",
+                "no protected path accepted the credential and refused its absence: tried GET {} \
+                 with Bearer, a raw Authorization header, Token, JWT, X-Token, X-Access-Token, \
+                 Basic, a cookie and a query parameter (several parts: in X-WX-*, X-* or bare \
+                 headers, cookies or query parameters); give the right one with --protected",
                 paths.join(", ")
             ));
+        }
+        if let Some(a) = &accepted {
+            d.identity = identity(&a.with, &persona.openid, a.credential.main());
+            self.probe_data(&mut d, &hit, a, &persona, options).await?;
+            if let Some(path) = &options.phone {
+                self.find_phone(&mut d, path, a, &persona).await?;
+            }
+            self.find_operations(&mut d, &options.access_token, a)
+                .await?;
         }
         if d.identity.is_none() {
             d.unknown.push(
@@ -301,59 +225,116 @@ impl Prober {
                     .into(),
             );
         }
+        let main = accepted
+            .as_ref()
+            .map(|a| a.credential.main().to_string())
+            .unwrap_or_default();
+        d.jwt_secret = jwt_key(&main, &options.env);
+        if d.jwt_secret.is_none() && crate::jwt::decode(&main).is_ok() {
+            d.unknown.push(
+                "the JWT signing key (`[jwt] secret`): none of the --env values verifies the \
+                 token; with it token.expired-rejected can mint expired tokens"
+                    .into(),
+            );
+        }
+        if options.phone.is_none() {
+            d.unknown.push(
+                "the [phone] endpoint (give its path with --phone): without it \
+                 data.phone-number is skipped"
+                    .into(),
+            );
+        }
+        if options.access_token.is_empty() {
+            d.unknown.push(
+                "requests that make the backend use its access token (give their paths with \
+                 --access-token): without them the access-token.* cases are skipped"
+                    .into(),
+            );
+        }
         d.unknown.push(
-            "the optional [user_info], [phone], [access_token] and [jwt] sections (not probed)"
+            "whether the backend's clock can be moved (not probed): `[backend] clock = \
+             \"faketime\"` (libfaketime) or a `clock_command` lets token.lifetime run"
                 .into(),
         );
         Ok(d)
     }
 
-    /// Tries each code placement and name with its own fresh code until one gives a token.
-    async fn find_login(
+    /// Every auth style of the credential `d.login` names, on every path, until one is
+    /// accepted and its absence refused; fills `d.auth` and `d.rejection`.
+    async fn find_auth(
         &self,
-        path: &str,
-        openid: &str,
         d: &mut Discovery,
-    ) -> Result<Option<(LoginFound, String)>, HarnessError> {
-        let url = format!("{}{path}", self.base);
-        for code_in in ["json", "query", "form", "header"] {
-            let names: Vec<&str> = if code_in == "header" {
-                vec!["X-WX-Code", "X-Code", "code"]
-            } else {
-                CODE_NAMES.to_vec()
-            };
-            for name in names {
-                let code = self.fake.login_code(openid).await?;
-                d.login_probes += 1;
-                let req = self.http.post(&url);
-                let req = match code_in {
-                    "json" => req.json(&json!({ name: code })),
-                    "query" => req.query(&[(name, &code)]).json(&json!({})),
-                    "form" => req.form(&[(name, &code)]),
-                    _ => req.header(name, &code).json(&json!({})),
+        login_answer: &Response,
+        paths: &[String],
+    ) -> Result<Option<Accepted>, HarnessError> {
+        let Some(login) = d.login.clone() else {
+            return Ok(None);
+        };
+        let Some(credential) = self.ctx(d)?.credential_of(login_answer) else {
+            return Ok(None);
+        };
+        let list = match login.single_source() {
+            Some(source) => styles(source.strip_prefix("cookie:")),
+            None => {
+                let names: Vec<String> = login.parts.iter().map(|(n, _)| n.clone()).collect();
+                part_styles(&names)
+            }
+        };
+        for path in paths {
+            let mut without = None;
+            for (label, toml) in &list {
+                if d.other_probes >= MAX_OTHER_PROBES {
+                    return Ok(None);
+                }
+                let mut candidate = d.clone();
+                candidate.auth = Some(AuthFound {
+                    path: path.clone(),
+                    toml: toml.clone(),
+                    label: label.clone(),
+                });
+                candidate.rejection = None;
+                let mut ctx = self.ctx(&candidate)?;
+                if without.is_none() {
+                    d.other_probes += 1;
+                    let Ok(w) = ctx.protected(None).await else {
+                        break;
+                    };
+                    if matches!(w.status, 404 | 405) {
+                        break;
+                    }
+                    without = Some(w);
+                }
+                let Some(without) = without.as_ref() else {
+                    break;
                 };
-                let Some(a) = answer(req).await else { continue };
-                if !(200..300).contains(&a.status) {
+                d.other_probes += 1;
+                let Ok(with) = ctx.protected(Some(&credential)).await else {
+                    continue;
+                };
+                if !with.is_success() {
                     continue;
                 }
-                let source = TOKEN_POINTERS
-                    .iter()
-                    .find_map(|p| text_at(&a.json, p).map(|t| (p.to_string(), t)))
-                    .or_else(|| {
-                        a.cookies
-                            .first()
-                            .map(|(n, v)| (format!("cookie:{n}"), v.clone()))
-                    });
-                if let Some((token_source, token)) = source {
-                    let found = LoginFound {
-                        code_in: code_in.into(),
-                        code_field: name.into(),
-                        token_source,
-                    };
-                    return Ok(Some((found, token)));
+                let Some(r) = rejection(&with, without) else {
+                    continue;
+                };
+                candidate.rejection = Some(r);
+                let judge = self.ctx(&candidate)?;
+                if judge.is_accepted(&with) && judge.is_refusal(without) {
+                    *d = candidate;
+                    return Ok(Some(Accepted { with, credential }));
                 }
             }
         }
         Ok(None)
+    }
+}
+
+/// A failure of the fake's control API inside a context call, as the harness error it is.
+pub(super) fn control(e: crate::error::CaseError) -> HarnessError {
+    match e {
+        crate::error::CaseError::Control { what, message } => {
+            HarnessError::Control { what, message }
+        }
+        other => HarnessError::Internal(other.to_string()),
     }
 }

@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use super::probe::{Discovery, RejectionFound};
+use super::found::{Discovery, LoginFound, RejectionFound};
 
 /// How the profile starts the backend: `None` for one already running at the probed URL.
 pub struct CommandLine<'a> {
@@ -14,15 +14,6 @@ pub struct CommandLine<'a> {
 fn quoted(s: &str) -> String {
     // A JSON string is a valid TOML basic string for the text a profile holds.
     serde_json::Value::String(s.to_string()).to_string()
-}
-
-fn place(code_in: &str) -> &'static str {
-    match code_in {
-        "json" => "JSON body",
-        "query" => "query",
-        "form" => "form body",
-        _ => "request header",
-    }
 }
 
 impl Discovery {
@@ -79,42 +70,15 @@ impl Discovery {
                 quoted(secret)
             );
         }
+        let method = self.login.as_ref().map_or("POST", |l| l.method.as_str());
         let _ = writeln!(
             t,
-            "\n[login]\nmethod = \"POST\"\npath = {}",
+            "\n[login]\nmethod = {}\npath = {}",
+            quoted(method),
             quoted(&self.login_path)
         );
         match &self.login {
-            Some(l) => {
-                let _ = writeln!(
-                    t,
-                    "# Found: the code goes in the {} as `{}` ({} login probe(s), each with a fresh code).",
-                    place(&l.code_in), l.code_field, self.login_probes
-                );
-                let _ = writeln!(
-                    t,
-                    "code_in = {}\ncode_field = {}",
-                    quoted(&l.code_in),
-                    quoted(&l.code_field)
-                );
-                match l.token_source.strip_prefix("cookie:") {
-                    Some(name) => {
-                        let _ = writeln!(
-                            t,
-                            "# Found: the login answer sets the session cookie `{name}`."
-                        );
-                        let _ = writeln!(t, "token_cookie = {}", quoted(name));
-                    }
-                    None => {
-                        let _ = writeln!(
-                            t,
-                            "# Found: the token is at the JSON pointer {}.",
-                            l.token_source
-                        );
-                        let _ = writeln!(t, "token_pointer = {}", quoted(&l.token_source));
-                    }
-                }
-            }
+            Some(l) => self.write_login(&mut t, l),
             None => {
                 let _ = writeln!(
                     t,
@@ -198,6 +162,14 @@ impl Discovery {
                 );
                 let _ = writeln!(t, "pointer = {}\nequals = [{value}]", quoted(pointer));
             }
+            Some(RejectionFound::Present { status, pointer }) => {
+                let _ = writeln!(t, "# Found: without a credential the answer was HTTP {status} with {pointer}, which the accepted answer lacks.");
+                let _ = writeln!(
+                    t,
+                    "statuses = [401, 403]\n[[rejected.rules]]\nstatuses = [{status}]"
+                );
+                let _ = writeln!(t, "pointer = {}\nnot_equals = [\"\"]", quoted(pointer));
+            }
             None => {
                 let _ = writeln!(
                     t,
@@ -206,6 +178,41 @@ impl Discovery {
                 let _ = writeln!(t, "statuses = [401, 403]");
             }
         }
+        self.write_user_info(&mut t);
+        if let Some(p) = &self.phone {
+            let _ = writeln!(t, "\n[phone]\npath = {}", quoted(&p.path));
+            let _ = writeln!(t, "# Found: it took the getPhoneNumber code as `{}` and answered WeChat's phoneNumber here.", p.code_field);
+            let _ = writeln!(
+                t,
+                "code_field = {}\nphone_number_pointer = {}",
+                quoted(&p.code_field),
+                quoted(&p.phone_number_pointer)
+            );
+        }
+        for op in &self.operations {
+            let seen = if op.calls_wechat {
+                "the backend called WeChat while answering it"
+            } else {
+                "the fake saw no call to WeChat meanwhile: check that it uses the access token"
+            };
+            let _ = writeln!(
+                t,
+                "\n# Found: GET {} was accepted with the credential; {seen}.",
+                op.path
+            );
+            let _ = writeln!(
+                t,
+                "[[access_token.operations]]\nmethod = \"GET\"\npath = {}",
+                quoted(&op.path)
+            );
+        }
+        if let Some((name, value)) = &self.jwt_secret {
+            let _ = writeln!(
+                t,
+                "\n# Found: the token is a JWT that the value of {name} (in [backend.env]) signs."
+            );
+            let _ = writeln!(t, "[jwt]\nsecret = {}", quoted(value));
+        }
         if !self.unknown.is_empty() {
             let _ = writeln!(t, "\n# NOT DETERMINED by the probes:");
             for u in &self.unknown {
@@ -213,5 +220,105 @@ impl Discovery {
             }
         }
         t
+    }
+
+    fn write_login(&self, t: &mut String, l: &LoginFound) {
+        let _ = writeln!(
+            t,
+            "# Found: {} ({} login probe(s), each with a fresh code).",
+            l.label, self.login_probes
+        );
+        if l.carries_data {
+            let _ = writeln!(t, "# Every login sends valid encrypted userInfo minted for its code; the data.* cases send their variants through it.");
+        }
+        let _ = writeln!(t, "{}", l.request);
+        match l.single_source() {
+            Some(source) => {
+                if let Some(name) = source.strip_prefix("cookie:") {
+                    let _ = writeln!(
+                        t,
+                        "# Found: the login answer sets the session cookie `{name}`."
+                    );
+                    let _ = writeln!(t, "token_cookie = {}", quoted(name));
+                } else if let Some(name) = source.strip_prefix("header:") {
+                    let _ = writeln!(
+                        t,
+                        "# Found: the login answer carries the token in its `{name}` header."
+                    );
+                    let _ = writeln!(t, "token_header = {}", quoted(name));
+                } else {
+                    let _ = writeln!(t, "# Found: the token is at the JSON pointer {source}.");
+                    let _ = writeln!(t, "token_pointer = {}", quoted(source));
+                }
+            }
+            None => {
+                let parts: Vec<String> = l
+                    .parts
+                    .iter()
+                    .map(|(n, s)| format!("{n} = {}", quoted(s)))
+                    .collect();
+                let _ = writeln!(
+                    t,
+                    "# Found: the credential has {} parts, each sent back.",
+                    l.parts.len()
+                );
+                let _ = writeln!(t, "token_parts = {{ {} }}", parts.join(", "));
+            }
+        }
+        if let Some(p) = &l.data_pointer {
+            let _ = writeln!(
+                t,
+                "# Found: the login answer shows the decrypted userInfo here."
+            );
+            let _ = writeln!(t, "data_pointer = {}", quoted(p));
+        }
+        if let Some(p) = &l.data_read_back {
+            let _ = writeln!(
+                t,
+                "# Found: the protected answer shows the stored userInfo here."
+            );
+            let _ = writeln!(t, "data_read_back = {}", quoted(p));
+        }
+    }
+
+    fn write_user_info(&self, t: &mut String) {
+        let Some(u) = &self.user_info else {
+            return;
+        };
+        let _ = writeln!(t, "\n[user_info]\npath = {}", quoted(&u.path));
+        let body = if u.body_in == "form" {
+            "a form"
+        } else {
+            "a JSON body"
+        };
+        let _ = writeln!(
+            t,
+            "# Found: it accepted valid encryptedData, iv, rawData and signature in {body}."
+        );
+        if u.body_in == "form" {
+            let _ = writeln!(t, "body_in = \"form\"");
+        }
+        match (&u.result_pointer, &u.read_back) {
+            (Some(p), _) => {
+                let _ = writeln!(t, "# Found: its answer shows the decrypted fields here.");
+                let _ = writeln!(t, "result_pointer = {}", quoted(p));
+            }
+            (None, read_back) => {
+                let _ = writeln!(
+                    t,
+                    "# Found: its answer only acknowledges (it shows no decrypted field)."
+                );
+                let _ = writeln!(t, "mode = \"ack\"");
+                if let Some((path, p)) = read_back {
+                    let _ = writeln!(t, "# Found: GET {path} shows the stored fields.");
+                    let _ = writeln!(
+                        t,
+                        "[user_info.read_back]\nmethod = \"GET\"\npath = {}\nresult_pointer = {}",
+                        quoted(path),
+                        quoted(p)
+                    );
+                }
+            }
+        }
     }
 }

@@ -1,89 +1,146 @@
 //! The auth styles `discover` tries on a protected path, in order, and how it reads the
 //! rejection signal from the answers with and without the credential.
 
-use super::probe::{Answer, RejectionFound};
+use serde_json::Value;
+
+use super::found::RejectionFound;
+use crate::exchange::Response;
 
 /// JSON fields a backend answering HTTP 200 to everything uses to say no.
 const SIGNAL_POINTERS: [&str; 6] = ["/code", "/errcode", "/status", "/success", "/ret", "/ok"];
+/// Fields a refusal may carry that an accepted answer lacks altogether.
+const ERROR_POINTERS: [&str; 4] = ["/error", "/err", "/errmsg", "/error_code"];
 
-type Apply = Box<dyn Fn(reqwest::RequestBuilder, &str) -> reqwest::RequestBuilder + Send + Sync>;
-
-/// The auth styles, in the order tried: (comment label, `[auth]` TOML, how to apply).
-pub(super) fn styles(cookie: Option<&str>) -> Vec<(String, String, Apply)> {
-    let header = |name: &'static str, scheme: &'static str| -> Apply {
-        Box::new(move |r, t| r.header(name, format!("{scheme}{t}")))
-    };
-    let mut out: Vec<(String, String, Apply)> = Vec::new();
+/// The auth styles for a one-value token, in the order tried: (comment label, `[auth]` TOML).
+pub(super) fn styles(cookie: Option<&str>) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
     if let Some(name) = cookie {
-        let n = name.to_string();
         out.push((
             format!("the `{name}` cookie the login set"),
             format!("style = \"cookie\"\ncookie = \"{name}\""),
-            Box::new(move |r, t| r.header("Cookie", format!("{n}={t}"))),
         ));
     }
-    out.push((
-        "`Authorization: Bearer <token>`".into(),
-        "style = \"bearer\"".into(),
-        header("Authorization", "Bearer "),
-    ));
-    out.push((
-        "a raw `Authorization: <token>` (no scheme)".into(),
-        "headers = { Authorization = \"{{token}}\" }".into(),
-        header("Authorization", ""),
-    ));
-    out.push((
-        "`Authorization: Token <token>`".into(),
-        "style = \"scheme\"\nscheme = \"Token\"".into(),
-        header("Authorization", "Token "),
-    ));
-    out.push((
-        "`Authorization: JWT <token>`".into(),
-        "style = \"scheme\"\nscheme = \"JWT\"".into(),
-        header("Authorization", "JWT "),
-    ));
+    let mut add = |label: &str, toml: &str| out.push((label.to_string(), toml.to_string()));
+    add("`Authorization: Bearer <token>`", "style = \"bearer\"");
+    add(
+        "a raw `Authorization: <token>` (no scheme)",
+        "headers = { Authorization = \"{{token}}\" }",
+    );
+    add(
+        "`Authorization: Token <token>`",
+        "style = \"scheme\"\nscheme = \"Token\"",
+    );
+    add(
+        "`Authorization: JWT <token>`",
+        "style = \"scheme\"\nscheme = \"JWT\"",
+    );
     for name in ["Token", "X-Token", "X-Access-Token", "X-Auth-Token"] {
         out.push((
             format!("a `{name}: <token>` header"),
             format!("style = \"header\"\nheader = \"{name}\""),
-            header(name, ""),
         ));
     }
     out.push((
         "`Authorization: Basic` with the token as user name".into(),
         "style = \"basic\"".into(),
-        Box::new(|r, t| r.basic_auth(t, Some(""))),
     ));
     if cookie.is_none() {
         out.push((
             "a `token` cookie".into(),
             "style = \"cookie\"\ncookie = \"token\"".into(),
-            Box::new(|r, t| r.header("Cookie", format!("token={t}"))),
         ));
     }
     out.push((
         "a `?token=` query parameter".into(),
         "style = \"query\"\nfield = \"token\"".into(),
-        Box::new(|r, t| r.query(&[("token", t)])),
     ));
     out
 }
 
+/// `session_id` → `Session-Id`.
+fn header_word(name: &str) -> String {
+    name.split(['_', '-'])
+        .filter(|w| !w.is_empty())
+        .map(|w| {
+            let mut c = w.chars();
+            c.next()
+                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                .unwrap_or_default()
+        })
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
+/// The auth styles for a credential of several parts (`id`, `skey`): each part in its own
+/// header (`X-WX-Id`, `X-Id`, `id`), cookie or query parameter.
+pub(super) fn part_styles(names: &[String]) -> Vec<(String, String)> {
+    let table = |key: &dyn Fn(&str) -> String| -> String {
+        let entries: Vec<String> = names
+            .iter()
+            .map(|n| format!("{} = \"{{{{token.{n}}}}}\"", key(n)))
+            .collect();
+        format!("{{ {} }}", entries.join(", "))
+    };
+    let listed = |key: &dyn Fn(&str) -> String| -> String {
+        let keys: Vec<String> = names.iter().map(|n| format!("`{}`", key(n))).collect();
+        keys.join(" and ")
+    };
+    let wafer = |n: &str| format!("X-WX-{}", header_word(n));
+    let x = |n: &str| format!("X-{}", header_word(n));
+    let bare = |n: &str| n.to_string();
+    vec![
+        (
+            format!("the parts in the headers {}", listed(&wafer)),
+            format!("headers = {}", table(&wafer)),
+        ),
+        (
+            format!("the parts in the headers {}", listed(&x)),
+            format!("headers = {}", table(&x)),
+        ),
+        (
+            format!("the parts in the headers {}", listed(&bare)),
+            format!("headers = {}", table(&bare)),
+        ),
+        (
+            format!("the parts as the cookies {}", listed(&bare)),
+            format!("cookies = {}", table(&bare)),
+        ),
+        (
+            format!("the parts as the query parameters {}", listed(&bare)),
+            format!("query = {}", table(&bare)),
+        ),
+    ]
+}
+
 /// How the answer without a credential differs from the accepted one (None: it does not).
-pub(super) fn rejection(with: &Answer, without: &Answer) -> Option<RejectionFound> {
+pub(super) fn rejection(with: &Response, without: &Response) -> Option<RejectionFound> {
     if without.status >= 400 && without.status < 500 {
         return Some(RejectionFound::Status(without.status));
     }
     if without.status != with.status {
         return None;
     }
-    SIGNAL_POINTERS.iter().find_map(|p| {
-        let w = with.json.as_ref()?.pointer(p)?;
-        let wo = without.json.as_ref()?.pointer(p)?;
+    let differs = SIGNAL_POINTERS.iter().find_map(|p| {
+        let w = with.pointer(p)?;
+        let wo = without.pointer(p)?;
         (w != wo).then(|| RejectionFound::Field {
             status: without.status,
             pointer: p.to_string(),
             value: wo.to_string(),
+        })
+    });
+    differs.or_else(|| {
+        // A field only the refusal has (Wafer's `error`), when the accepted answer lacks it.
+        ERROR_POINTERS.iter().find_map(|p| {
+            let wo = without.pointer(p)?;
+            let present = !matches!(wo, Value::Null | Value::Bool(false))
+                && wo.as_str().is_none_or(|s| !s.is_empty());
+            (present && with.json.is_some() && with.pointer(p).is_none()).then(|| {
+                RejectionFound::Present {
+                    status: without.status,
+                    pointer: p.to_string(),
+                }
+            })
         })
     })
 }

@@ -1,8 +1,9 @@
 // A login backend in the style of Tencent's Wafer SDK (qcloud-weapp-server-sdk), plain Node:
-// GET /weapp/login carries the code AND the user's encrypted data in headers (X-WX-Code,
-// X-WX-Encrypted-Data, X-WX-IV, all required); the backend decrypts it with the session_key
-// jscode2session returns and answers a two-part session {id, skey}; protected requests carry
-// X-WX-Id and X-WX-Skey, and /weapp/user shows the stored userInfo. Like Wafer, refusals are
+// GET /weapp/login (GET only, as the SDK's route: another method is answered 405) carries the
+// code AND the user's encrypted data in headers (X-WX-Code, X-WX-Encrypted-Data, X-WX-IV, all
+// required); the backend decrypts it with the session_key jscode2session returns and answers a
+// two-part session {id, skey}; protected requests carry X-WX-Id and X-WX-Skey, and /weapp/user
+// shows the stored userInfo. Like Wafer, refusals are
 // HTTP 200 with the magic id and an `error` field.
 // DEFECT=any-watermark: the watermark's appid is not checked (data of another mini-program passes).
 // DEFECT=stack-trace: a decryption error answers with the exception's stack.
@@ -89,6 +90,7 @@ http.createServer((req, res) => {
   req.on('end', () => {
     const path = req.url.split('?')[0];
     if (path === '/ready') return send(res, 200, { ok: true });
+    if (path === '/weapp/login' && req.method !== 'GET') return send(res, 405, { error: 'method not allowed' });
     if (path === '/weapp/login') return login(req, res).catch(() => refuse(res, 'ERR_LOGIN_FAILED', 'internal'));
     if (path === '/weapp/user') return user(req, res);
     send(res, 404, { error: 'not found' });
