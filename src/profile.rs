@@ -40,8 +40,9 @@ pub struct DiscoverArgs {
     #[arg(long, env = "WXMOCK_DISCOVER_LOGIN_PATH", default_value = "/api/login")]
     login_path: String,
     /// A path that needs a valid credential (repeated or comma-separated; default: /api/me,
-    /// /api/user, /user/info, /me, /api/profile, /user, /userinfo, /api/userinfo, /profile and
-    /// /me, /user, /userinfo, /user/info, /profile beside the login path).
+    /// /api/user, /api/user/me, /api/user/info, /user/info, /me, /api/profile, /user,
+    /// /userinfo, /api/userinfo, /profile, then /me, /user, /user/me, /userinfo, /user/info,
+    /// /profile beside the login path and one level up; 24 at most).
     #[arg(long, env = "WXMOCK_DISCOVER_PROTECTED", value_delimiter = ',')]
     protected: Vec<String>,
     /// A path that takes the user's encrypted data (encryptedData, iv, rawData, signature);

@@ -476,8 +476,51 @@ fn protected_paths_are_the_usual_names_and_the_same_names_beside_the_login_path_
     let paths = protected_paths(&options("/weapp/login"));
     assert!(paths.contains(&"/api/me".to_string()), "{paths:?}");
     assert!(paths.contains(&"/weapp/user".to_string()), "{paths:?}");
-    assert!(paths.len() <= 16, "{paths:?}");
+    let deep = protected_paths(&options("/api/wx/login"));
+    assert!(deep.contains(&"/api/wx/me".to_string()), "{deep:?}");
+    assert!(deep.contains(&"/api/user/me".to_string()), "{deep:?}");
+    let very_deep = protected_paths(&options("/a/b/c/d/login"));
+    assert!(very_deep.len() <= 24, "{very_deep:?}");
+    assert_eq!(
+        very_deep.iter().filter(|p| p.starts_with("/a/b/c")).count(),
+        12,
+        "the login's directory and its parent, not further up: {very_deep:?}"
+    );
     let mut given = options("/login");
     given.protected = vec!["/only".into()];
     assert_eq!(protected_paths(&given), ["/only"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_one_call_login_backend_is_found_with_its_body_and_the_protected_path_one_level_up() {
+    if !have("node") {
+        return;
+    }
+    let command = format!("exec node '{}'", script("one-call-login.js"));
+    let found = timed_discover(
+        "one-call-login.js",
+        command_launcher(command.clone(), Vec::new()),
+        &options("/api/wx/login"),
+    )
+    .await;
+    let toml = found.to_toml(Some(CommandLine {
+        command: &command,
+        env: &[],
+    }));
+    assert!(
+        toml.contains("json = { code = \"{{code}}\", encryptedData = \"{{encrypted_data}}\", iv = \"{{iv}}\", rawData = \"{{raw_data}}\", signature = \"{{signature}}\" }"),
+        "{toml}"
+    );
+    assert!(toml.contains("path = \"/api/user/me\""), "{toml}");
+    // Its answers show only part of the userInfo: no pointer that would fail data.user-info
+    // for fields the backend never meant to show.
+    assert!(!toml.contains("data_pointer"), "{toml}");
+    assert!(
+        toml.contains("shows the userInfo at /user but not all of it"),
+        "{toml}"
+    );
+    let skips = [CLOCK, NOT_A_JWT, NO_PHONE, NO_ACCESS_TOKEN];
+    assert_green(&full_run(&toml, None, "").await, &[], &skips, &toml);
+    let report = full_run(&toml, None, "trust-openid").await;
+    assert_green(&report, &["data.openid-mismatch"], &skips, &toml);
 }

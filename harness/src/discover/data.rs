@@ -4,7 +4,7 @@
 //! where they can be read back. The data is minted by the fake under the session_key the
 //! backend holds for this user's last login.
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use super::answer::child;
 use super::found::{DiscoverOptions, Discovery, UserInfoFound};
@@ -13,22 +13,33 @@ use super::probe::{control, Accepted, Prober, MAX_OTHER_PROBES};
 use crate::error::HarnessError;
 use crate::fake::{Encrypted, User};
 
-/// The nickName the encrypted userInfo carries (what a backend shows back).
-fn nick_name(data: &Encrypted) -> Option<String> {
-    let plain: Value = serde_json::from_str(&data.plaintext).ok()?;
-    plain
-        .get("nickName")
+/// The decrypted userInfo fields a backend should show back (the watermark aside).
+fn fields(data: &Encrypted) -> Option<Map<String, Value>> {
+    let Ok(Value::Object(mut m)) = serde_json::from_str::<Value>(&data.plaintext) else {
+        return None;
+    };
+    m.remove("watermark");
+    m.get("nickName")
         .and_then(Value::as_str)
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
+        .is_some_and(|n| !n.is_empty())
+        .then_some(m)
 }
 
-/// The pointer (depth first) of the object whose `nickName` is `nick`.
-fn object_with(v: &Value, nick: &str, at: &str) -> Option<String> {
+/// Where an answer shows the userInfo that was sent.
+enum Shown {
+    /// Every field, exactly: the data.* cases can compare here.
+    Whole(String),
+    /// The object with the same nickName, missing or changing these fields.
+    Part(String, Vec<String>),
+    Nowhere,
+}
+
+/// The pointer (depth first) of the object whose `nickName` is the one sent.
+fn object_with(v: &Value, nick: &str, at: &str) -> Option<(String, Map<String, Value>)> {
     match v {
         Value::Object(m) => {
             if m.get("nickName").and_then(Value::as_str) == Some(nick) {
-                return Some(at.to_string());
+                return Some((at.to_string(), m.clone()));
             }
             m.iter()
                 .find_map(|(k, x)| object_with(x, nick, &child(at, k)))
@@ -41,8 +52,47 @@ fn object_with(v: &Value, nick: &str, at: &str) -> Option<String> {
     }
 }
 
-fn shown(json: &Option<Value>, nick: &Option<String>) -> Option<String> {
-    object_with(json.as_ref()?, nick.as_deref()?, "")
+fn shown(json: &Option<Value>, sent: &Option<Map<String, Value>>) -> Shown {
+    let (Some(json), Some(sent)) = (json, sent) else {
+        return Shown::Nowhere;
+    };
+    let nick = sent
+        .get("nickName")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let Some((at, got)) = object_with(json, nick, "") else {
+        return Shown::Nowhere;
+    };
+    let missing: Vec<String> = sent
+        .iter()
+        .filter(|(k, v)| got.get(*k) != Some(v))
+        .map(|(k, _)| k.clone())
+        .collect();
+    if missing.is_empty() {
+        Shown::Whole(at)
+    } else {
+        Shown::Part(at, missing)
+    }
+}
+
+impl Shown {
+    /// The pointer where every field shows; a partial view is noted as not determined.
+    fn pointer(self, unknown: &mut Vec<String>, whose: &str) -> Option<String> {
+        match self {
+            Shown::Whole(p) => Some(p),
+            Shown::Part(p, missing) => {
+                let at = if p.is_empty() { "the whole body" } else { &p };
+                unknown.push(format!(
+                    "{whose} shows the userInfo at {at} but not all of it (missing or changed: \
+                     {}): a pointer there would fail data.user-info for fields the backend \
+                     never meant to show, so none is written",
+                    missing.join(", ")
+                ));
+                None
+            }
+            Shown::Nowhere => None,
+        }
+    }
 }
 
 impl Prober {
@@ -57,15 +107,17 @@ impl Prober {
     ) -> Result<(), HarnessError> {
         let carries = d.login.as_ref().is_some_and(|l| l.carries_data);
         if let (Some(login), Some(data)) = (d.login.as_mut(), &hit.data) {
-            let nick = nick_name(data);
-            login.data_pointer = shown(&hit.response.json, &nick);
+            let sent = fields(data);
+            login.data_pointer =
+                shown(&hit.response.json, &sent).pointer(&mut d.unknown, "the login answer");
             if login.data_pointer.is_none() {
-                login.data_read_back = shown(&accepted.with.json, &nick);
+                login.data_read_back = shown(&accepted.with.json, &sent)
+                    .pointer(&mut d.unknown, "the protected answer");
             }
             if login.data_pointer.is_none() && login.data_read_back.is_none() {
                 d.unknown.push(
                     "where the backend shows the userInfo the login carried (neither the login \
-                     answer nor the protected answer showed its nickName): the data.* cases \
+                     answer nor the protected answer showed all of it): the data.* cases \
                      judge acceptance and refusal only"
                         .into(),
                 );
@@ -113,7 +165,7 @@ impl Prober {
                 .encrypt_user_info(&persona.openid, "valid", None)
                 .await
                 .map_err(control)?;
-            let nick = nick_name(&data);
+            let sent = fields(&data);
             d.other_probes += 1;
             let Ok(Some(answer)) = ctx.user_info(&accepted.credential, &data).await else {
                 continue;
@@ -124,7 +176,8 @@ impl Prober {
             let mut found = UserInfoFound {
                 path: path.into(),
                 body_in: body_in.into(),
-                result_pointer: shown(&answer.json, &nick),
+                result_pointer: shown(&answer.json, &sent)
+                    .pointer(&mut d.unknown, &format!("the answer of {path}")),
                 read_back: None,
             };
             if found.result_pointer.is_none() {
@@ -140,7 +193,8 @@ impl Prober {
                     let Ok(Some(whole)) = ctx.read_back(&accepted.credential).await else {
                         continue;
                     };
-                    if let Some(p) = shown(&Some(whole), &nick) {
+                    let whose = format!("GET {read}");
+                    if let Some(p) = shown(&Some(whole), &sent).pointer(&mut d.unknown, &whose) {
                         found.read_back = Some((read, p));
                         break;
                     }
@@ -148,7 +202,7 @@ impl Prober {
                 if found.read_back.is_none() {
                     d.unknown.push(format!(
                         "where the data sent to {path} can be read back (neither GET {path} nor \
-                         the protected answer showed its nickName): the data.* cases judge \
+                         the protected answer showed all of it): the data.* cases judge \
                          acceptance and refusal only"
                     ));
                 }

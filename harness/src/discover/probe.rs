@@ -21,9 +21,11 @@ use crate::profile::{Profile, Vars};
 use crate::runner::{FakeInfo, Launcher};
 
 /// Protected paths tried when none is given (then also the same names beside the login path).
-pub const PROTECTED_PATHS: [&str; 9] = [
+pub const PROTECTED_PATHS: [&str; 11] = [
     "/api/me",
     "/api/user",
+    "/api/user/me",
+    "/api/user/info",
     "/user/info",
     "/me",
     "/api/profile",
@@ -32,10 +34,18 @@ pub const PROTECTED_PATHS: [&str; 9] = [
     "/api/userinfo",
     "/profile",
 ];
-/// Names tried beside the login path (`/weapp/login` → `/weapp/user`, …).
-const SIBLING_NAMES: [&str; 5] = ["/me", "/user", "/userinfo", "/user/info", "/profile"];
+/// Names tried beside the login path and one level up (`/weapp/login` → `/weapp/user`,
+/// `/api/wx/login` → `/api/wx/me`, `/api/user/me`, …).
+const SIBLING_NAMES: [&str; 6] = [
+    "/me",
+    "/user",
+    "/user/me",
+    "/userinfo",
+    "/user/info",
+    "/profile",
+];
 /// At most this many protected paths are tried.
-const MAX_PATHS: usize = 16;
+const MAX_PATHS: usize = 24;
 /// At most this many protected and user-info requests are sent in all.
 pub(super) const MAX_OTHER_PROBES: usize = 400;
 /// Each probe request's timeout.
@@ -48,10 +58,16 @@ pub fn protected_paths(options: &DiscoverOptions) -> Vec<String> {
         return options.protected.clone();
     }
     let mut out: Vec<String> = PROTECTED_PATHS.iter().map(|p| p.to_string()).collect();
-    if let Some((dir, _)) = options.login_path.rsplit_once('/') {
-        if !dir.is_empty() {
-            out.extend(SIBLING_NAMES.iter().map(|n| format!("{dir}{n}")));
+    let mut dir = options.login_path.as_str();
+    for _ in 0..2 {
+        let Some((up, _)) = dir.rsplit_once('/') else {
+            break;
+        };
+        if up.is_empty() {
+            break;
         }
+        out.extend(SIBLING_NAMES.iter().map(|n| format!("{up}{n}")));
+        dir = up;
     }
     let mut seen = std::collections::HashSet::new();
     out.retain(|p| seen.insert(p.clone()));
