@@ -152,9 +152,9 @@ macro_rules! matrix {
 matrix! {
     session_key_in_jwt_fails_exactly_its_cases: "session-key-in-jwt" => ["token.no-sensitive-claims", "login.no-secret-leak"];
     leak_session_key_fails_exactly_its_cases: "leak-session-key" => ["login.no-secret-leak"];
-    no_exp_fails_exactly_its_cases: "no-exp" => ["token.has-expiry", "token.lifetime"];
+    no_exp_fails_exactly_its_cases: "no-exp" => ["token.has-expiry", "token.expired-rejected", "token.lifetime"];
     ignore_exp_fails_exactly_its_cases: "ignore-exp" => ["token.expired-rejected", "token.lifetime"];
-    predictable_token_fails_exactly_its_cases: "predictable-token" => ["token.unpredictable", "token.lifetime"];
+    predictable_token_fails_exactly_its_cases: "predictable-token" => ["token.unpredictable", "token.expired-rejected", "token.lifetime"];
     alg_none_fails_exactly_its_cases: "alg-none" => ["token.alg-none"];
     weak_secret_fails_exactly_its_cases: "weak-secret" => ["token.weak-secret"];
     accept_tampered_fails_exactly_its_cases: "accept-tampered" => ["token.tampered", "token.alg-none"];
@@ -181,7 +181,7 @@ matrix! {
     wedge_on_upstream_reset_fails_exactly_its_cases: "wedge-on-upstream-reset" => ["login.upstream-error-status", "robust.survives"];
     openid_as_password_fails_exactly_its_cases: "openid-as-password" => ["auth.openid-credential"];
     token_in_query_fails_exactly_its_cases: "token-in-query" => ["auth.token-in-query"];
-    opaque_token_no_expiry_fails_exactly_its_cases: "opaque-token-no-expiry" => ["token.lifetime"];
+    opaque_token_no_expiry_fails_exactly_its_cases: "opaque-token-no-expiry" => ["token.expired-rejected", "token.lifetime"];
     stale_token_blocks_login_fails_exactly_its_cases: "stale-token-blocks-login" => ["login.stale-credential"];
     shared_response_object_fails_exactly_its_cases: "shared-response-object" => ["login.no-cross-user-leak"];
     no_openid_check_fails_exactly_its_cases: "no-openid-check" => ["data.openid-mismatch"];

@@ -434,3 +434,117 @@ async fn a_backend_whose_errors_are_http_200_bodies_is_judged_by_robust_no_stack
     .await;
     assert_all(&got, "passed");
 }
+
+const EXPRESS_JWT: &str = r#"
+[login]
+path = "/api/login"
+token_pointer = "/token"
+[protected]
+path = "/api/me"
+identity_pointer = "/openid"
+[jwt]
+leeway_secs = 5
+"#;
+
+/// token.expired-rejected's (status, reason), or for a pass its INFO finding (the boundary).
+async fn expiry_verdict(profile: Profile) -> (String, String) {
+    let report = run_report(profile, &["token.expired-rejected"]).await;
+    let c = &report.cases[0];
+    let text = c
+        .reason
+        .clone()
+        .or_else(|| c.info.first().map(|f| f.text.clone()))
+        .unwrap_or_default();
+    (c.status.clone(), text)
+}
+
+#[tokio::test]
+async fn a_jsonwebtoken_backend_with_a_day_of_clock_tolerance_fails_token_expired_rejected_under_faketime(
+) {
+    if !have("node") || !faketime() {
+        return;
+    }
+    // No [jwt] secret: the backend's key is random, so only its clock can judge expiry.
+    let clock = "clock = \"faketime\"";
+    let (status, reason) = expiry_verdict(profile(
+        "node",
+        "express-jwt.js",
+        "tolerance-day",
+        clock,
+        EXPRESS_JWT,
+    ))
+    .await;
+    assert_eq!(status, "failed", "{reason}");
+    // The boundary is exp + 1 day, or a second earlier if real time ticked over mid-request.
+    assert!(
+        reason.starts_with("refused from exp + 1 day:")
+            || reason.starts_with("refused from exp + 23 h 59 min 59 s:"),
+        "{reason}"
+    );
+    assert!(reason.contains("libfaketime"), "{reason}");
+
+    let (status, reason) = expiry_verdict(profile(
+        "node",
+        "express-jwt.js",
+        "ignore-expiration",
+        clock,
+        EXPRESS_JWT,
+    ))
+    .await;
+    assert_eq!(status, "failed", "{reason}");
+    assert!(
+        reason.starts_with("still accepted at exp + 30 days:"),
+        "{reason}"
+    );
+
+    let (status, found) =
+        expiry_verdict(profile("node", "express-jwt.js", "", clock, EXPRESS_JWT)).await;
+    assert_eq!(status, "passed", "{found}");
+    assert!(
+        found.starts_with("refused from exp + 0 s") || found.starts_with("refused from exp - 1 s"),
+        "{found}"
+    );
+
+    // Without a movable clock nor the key, a two-hour token cannot be judged.
+    let (status, reason) = expiry_verdict(profile(
+        "node",
+        "express-jwt.js",
+        "tolerance-day",
+        "",
+        EXPRESS_JWT,
+    ))
+    .await;
+    assert_eq!(status, "skipped", "{reason}");
+}
+
+#[tokio::test]
+async fn a_db_token_backend_is_judged_against_the_declared_lifetime_under_faketime() {
+    if !have("node") || !faketime() {
+        return;
+    }
+    let clock = "clock = \"faketime\"";
+    // The token rows live two hours: within the default 7 days, and the boundary is stated.
+    let (status, found) =
+        expiry_verdict(profile("node", "express-db-token.js", "", clock, EXPRESS)).await;
+    assert_eq!(status, "passed", "{found}");
+    assert!(
+        found.starts_with("refused from login + 2 h (")
+            || found.starts_with("refused from login + 2 h 1 s (")
+            || found.starts_with("refused from login + 1 h 59 min 59 s ("),
+        "{found}"
+    );
+    let (status, reason) = expiry_verdict(profile(
+        "node",
+        "express-db-token.js",
+        "no-expiry",
+        clock,
+        EXPRESS,
+    ))
+    .await;
+    assert_eq!(status, "failed", "{reason}");
+    assert!(
+        reason.starts_with("still accepted at login + 37 days:")
+            && reason.contains("max_lifetime_secs = 7 days after login"),
+        "{reason}"
+    );
+}

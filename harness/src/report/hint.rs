@@ -22,7 +22,10 @@ pub fn for_case(id: &str) -> &'static str {
         "token.alg-none" | "token.tampered" | "token.garbage" | "token.missing" => {
             "Verify every token's signature with a fixed list of algorithms (e.g. algorithms: ['HS256']); refuse alg none, unsigned and malformed tokens with a 401."
         }
-        "token.expired-rejected" | "token.has-expiry" => {
+        "token.expired-rejected" => {
+            "Check exp on every request with a clock tolerance of seconds, not hours or days (jsonwebtoken's clockTolerance, PyJWT's leeway), never with expiry checks off; give opaque tokens a server-side expiry the lookup enforces."
+        }
+        "token.has-expiry" => {
             "Issue tokens with an exp claim and check it on every request (most JWT libraries do once exp is set)."
         }
         "token.weak-secret" | "token.unpredictable" => {

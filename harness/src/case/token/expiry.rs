@@ -1,13 +1,26 @@
-//! token.expired-rejected: tokens past their exp (beyond the leeway) are refused, unexpired ones
-//! accepted — minted with the profile's key when it has one, otherwise waited out.
+//! token.expired-rejected: a token is refused once its deadline (its `exp`, or for a token
+//! without one login + the declared `max_lifetime_secs`) lies beyond the leeway in the past, and
+//! accepted before it. Two properties, each run when the profile allows it:
+//!
+//! - **on the backend's clock** (it can move: libfaketime, a `clock_command`, an in-process hook):
+//!   the issued token itself is tried at seeded points either side of its deadline, then the
+//!   boundary the backend really enforces is bisected to the second and stated ([`deadline`]);
+//! - **minted with the profile's key** (`[jwt] secret`): tokens whose `exp` is moved into the past
+//!   or the future test the verifier directly, on the harness's clock.
+//!
+//! Both run when both are possible (they catch different bugs: a verifier with expiry off, and a
+//! deadline kept somewhere else or stretched by a tolerance); the verdict is the worse of the two.
+//! With neither, a token living at most 10 s is waited out, else the case is skipped.
 
 use std::time::Duration;
 
 use rand::Rng;
 use serde_json::{json, Map, Value};
 
-use super::shared::{describe, jwt_session, summary, unix_now};
+use super::deadline;
+use super::shared::{describe, summary, unix_now};
 use crate::case::{CaseFuture, Outcome};
+use crate::clock::BackendClock;
 use crate::context::{Ctx, Session};
 use crate::error::CaseError;
 use crate::jwt::{self, Jws};
@@ -20,16 +33,64 @@ const WAIT_OUT_MAX_SECS: i64 = 10;
 
 pub(super) fn expired_rejected(ctx: &mut Ctx) -> CaseFuture<'_> {
     Box::pin(async move {
-        let (session, jws) = match jwt_session(ctx).await? {
-            Ok(x) => x,
-            Err(skip) => return Ok(skip),
-        };
+        let session = ctx.fresh_session().await?;
+        let decoded = jwt::decode(&session.token);
         let leeway = ctx.profile.jwt.leeway_secs as i64;
-        match ctx.profile.jwt.secret.clone() {
-            Some(secret) => expiry_property(ctx, &session, &jws, secret.as_bytes(), leeway).await,
-            None => wait_out(ctx, &session, &jws, leeway).await,
+        let mut parts = Vec::new();
+        let mut found = None;
+        if ctx.clock.can_move() {
+            let exp = decoded.as_ref().ok().and_then(|j| j.numeric_claim("exp"));
+            // It puts the clock back: the minted tokens below are judged on real time.
+            let verdict = deadline::on_backend_clock(ctx, &session, exp).await?;
+            parts.push(verdict.outcome);
+            found = verdict.found;
         }
+        match (&decoded, ctx.profile.jwt.secret.clone()) {
+            (Ok(jws), Some(secret)) => {
+                parts.push(expiry_property(ctx, &session, jws, secret.as_bytes(), leeway).await?)
+            }
+            (Ok(jws), None) if parts.is_empty() => {
+                return wait_out(ctx, &session, jws, leeway).await
+            }
+            (Err(e), _) if parts.is_empty() => {
+                return Ok(Outcome::skipped(format!(
+                    "the backend's token is not a JWT ({e}), so there is no exp to mint, and its declared lifetime needs a movable clock: {}",
+                    BackendClock::why_fixed()
+                )))
+            }
+            _ => {}
+        }
+        let outcome = worst(parts, found.as_deref());
+        if let (Outcome::Passed, Some(found)) = (&outcome, found) {
+            ctx.info(found);
+        }
+        Ok(outcome)
     })
+}
+
+/// The verdict of both properties: a failure (each one's reason) over an error over a pass over
+/// a skip. A failure of the minted property still states the boundary the clock property found.
+fn worst(parts: Vec<Outcome>, boundary: Option<&str>) -> Outcome {
+    let failures: Vec<&str> = parts
+        .iter()
+        .filter(|o| matches!(o, Outcome::Failed { .. }))
+        .filter_map(Outcome::reason)
+        .collect();
+    if !failures.is_empty() {
+        let mut reason = failures.join("; and ");
+        if let Some(found) = boundary {
+            reason.push_str(&format!(" (on the backend's own clock: {found})"));
+        }
+        return Outcome::failed(reason);
+    }
+    if let Some(error) = parts.iter().find(|o| matches!(o, Outcome::Errored { .. })) {
+        return error.clone();
+    }
+    if parts.iter().any(|o| matches!(o, Outcome::Passed)) {
+        return Outcome::Passed;
+    }
+    let skips: Vec<&str> = parts.iter().filter_map(Outcome::reason).collect();
+    Outcome::skipped(skips.join("; "))
 }
 
 /// With the signing key: expired tokens (exp beyond the leeway in the past) are rejected and

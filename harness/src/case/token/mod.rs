@@ -2,7 +2,9 @@
 //! missing, garbage, tampered, unsigned or expired, and does not make it guessable, forgeable
 //! (weak HMAC key) or a carrier of secrets. JWT-only cases skip opaque tokens with the reason.
 
+mod boundary;
 mod claims;
+mod deadline;
 mod expiry;
 mod forgery;
 mod refusal;
@@ -24,7 +26,7 @@ pub fn cases() -> Vec<Case> {
         Case::new("token.weak-secret", Severity::Must, "the JWT's HMAC key is not a weak/published secret, the appid or the appsecret", forgery::weak_secret),
         Case::new("token.no-sensitive-claims", Severity::Must, "the JWT carries no session_key, appsecret or access_token (the user's openid or unionid in it is reported as INFO)", claims::no_sensitive_claims),
         Case::new("token.has-expiry", Severity::Must, "the JWT has an exp and lives no longer than the profile's max_lifetime_secs", claims::has_expiry),
-        Case::new("token.expired-rejected", Severity::Must, "tokens whose exp lies beyond the leeway in the past are rejected; unexpired ones are accepted", expiry::expired_rejected),
+        Case::new("token.expired-rejected", Severity::Must, "a token is refused once the backend's clock is past its exp (without one, the declared lifetime) plus the leeway, and accepted before; expired tokens minted with the key are refused", expiry::expired_rejected),
         Case::new("token.unpredictable", Severity::Must, "the token is not derived from openid/unionid/session_key/userId, and two logins never give the same token", unpredictable::unpredictable),
     ]
 }
