@@ -458,22 +458,17 @@ async fn expiry_verdict(profile: Profile) -> (String, String) {
     (c.status.clone(), text)
 }
 
-#[tokio::test]
-async fn a_jsonwebtoken_backend_with_a_day_of_clock_tolerance_fails_token_expired_rejected_under_faketime(
+/// A JWT backend whose key the harness never learns, under libfaketime: a day of clock tolerance
+/// (`day`) states the boundary at exp + 1 day, expiry off (`off`) still accepts at exp + 30 days,
+/// the clean one is refused from exp + 0 s; without a movable clock the case is skipped.
+async fn jwt_expiry_is_judged_on_the_backend_clock(
+    program: &str,
+    script: &str,
+    day: &str,
+    off: &str,
 ) {
-    if !have("node") || !faketime() {
-        return;
-    }
-    // No [jwt] secret: the backend's key is random, so only its clock can judge expiry.
     let clock = "clock = \"faketime\"";
-    let (status, reason) = expiry_verdict(profile(
-        "node",
-        "express-jwt.js",
-        "tolerance-day",
-        clock,
-        EXPRESS_JWT,
-    ))
-    .await;
+    let (status, reason) = expiry_verdict(profile(program, script, day, clock, EXPRESS_JWT)).await;
     assert_eq!(status, "failed", "{reason}");
     // The boundary is exp + 1 day, or a second earlier if real time ticked over mid-request.
     assert!(
@@ -483,22 +478,14 @@ async fn a_jsonwebtoken_backend_with_a_day_of_clock_tolerance_fails_token_expire
     );
     assert!(reason.contains("libfaketime"), "{reason}");
 
-    let (status, reason) = expiry_verdict(profile(
-        "node",
-        "express-jwt.js",
-        "ignore-expiration",
-        clock,
-        EXPRESS_JWT,
-    ))
-    .await;
+    let (status, reason) = expiry_verdict(profile(program, script, off, clock, EXPRESS_JWT)).await;
     assert_eq!(status, "failed", "{reason}");
     assert!(
         reason.starts_with("still accepted at exp + 30 days:"),
         "{reason}"
     );
 
-    let (status, found) =
-        expiry_verdict(profile("node", "express-jwt.js", "", clock, EXPRESS_JWT)).await;
+    let (status, found) = expiry_verdict(profile(program, script, "", clock, EXPRESS_JWT)).await;
     assert_eq!(status, "passed", "{found}");
     assert!(
         found.starts_with("refused from exp + 0 s") || found.starts_with("refused from exp - 1 s"),
@@ -506,15 +493,40 @@ async fn a_jsonwebtoken_backend_with_a_day_of_clock_tolerance_fails_token_expire
     );
 
     // Without a movable clock nor the key, a two-hour token cannot be judged.
-    let (status, reason) = expiry_verdict(profile(
+    let (status, reason) = expiry_verdict(profile(program, script, day, "", EXPRESS_JWT)).await;
+    assert_eq!(status, "skipped", "{reason}");
+}
+
+#[tokio::test]
+async fn a_jsonwebtoken_backend_with_a_day_of_clock_tolerance_fails_token_expired_rejected_under_faketime(
+) {
+    if !have("node") || !faketime() {
+        return;
+    }
+    // Node keeps the real monotonic clock (FAKETIME_DONT_FAKE_MONOTONIC=1, chosen by `auto`).
+    jwt_expiry_is_judged_on_the_backend_clock(
         "node",
         "express-jwt.js",
         "tolerance-day",
-        "",
-        EXPRESS_JWT,
-    ))
+        "ignore-expiration",
+    )
     .await;
-    assert_eq!(status, "skipped", "{reason}");
+}
+
+#[tokio::test]
+async fn a_pyjwt_backend_with_a_day_of_leeway_fails_token_expired_rejected_under_faketime() {
+    if !have("python3") || !faketime() {
+        return;
+    }
+    // Python gets the faked monotonic clock too (`auto`); PyJWT's iat check shows the clock is
+    // never moved before the token was issued.
+    jwt_expiry_is_judged_on_the_backend_clock(
+        "python3",
+        "flask_pyjwt.py",
+        "leeway-day",
+        "no-verify-exp",
+    )
+    .await;
 }
 
 #[tokio::test]
