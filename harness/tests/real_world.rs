@@ -334,6 +334,113 @@ async fn a_one_call_login_trusting_the_decrypted_openid_fails_data_openid_mismat
     assert_all(&clean, "passed");
 }
 
+/// The same one-call login whose protected answer shows the account by its internal numeric id
+/// alone (`ME=id`): no answer ever carries an openid.
+const ONE_CALL_ID_ONLY: &str = r#"
+ME = "id"
+[login]
+path = "/api/wx/login"
+json = { code = "{{code}}", encryptedData = "{{encrypted_data}}", iv = "{{iv}}", rawData = "{{raw_data}}", signature = "{{signature}}" }
+token_pointer = "/token"
+[protected]
+path = "/api/user/me"
+identity_pointer = "/id"
+"#;
+
+#[tokio::test]
+async fn a_one_call_login_showing_only_an_internal_id_still_fails_data_openid_mismatch() {
+    if !have("node") {
+        return;
+    }
+    let got = statuses(
+        profile(
+            "node",
+            "one-call-login.js",
+            "trust-openid",
+            "",
+            ONE_CALL_ID_ONLY,
+        ),
+        &["data.openid-mismatch"],
+    )
+    .await;
+    assert_all(&got, "failed");
+    let reason = &got[0].2;
+    // The account is told by the profile's identity rule: the login with the other user's
+    // openId signed in to the other user's account (their id), not this user's.
+    assert!(
+        reason.contains("the login signed in to the account \"1\", user o"),
+        "{reason}"
+    );
+    assert!(
+        reason.matches("user o").count() >= 2,
+        "names both users: {reason}"
+    );
+    let clean = statuses(
+        profile("node", "one-call-login.js", "", "", ONE_CALL_ID_ONLY),
+        &[
+            "login.returning-user",
+            "login.distinct-users",
+            "data.openid-mismatch",
+        ],
+    )
+    .await;
+    assert_all(&clean, "passed");
+}
+
+/// A DRF-style opaque `Token` backend whose user-info endpoint only acknowledges ({"id": N}),
+/// with no read-back, and whose /api/me shows the numeric id alone (`ME=id`).
+const OPAQUE_ID_ONLY: &str = r#"
+ME = "id"
+[login]
+path = "/api/login"
+json = { code = "{{code}}" }
+[auth]
+headers = { Token = "{{token}}" }
+[protected]
+path = "/api/me"
+identity = "/id"
+[user_info]
+path = "/api/profile"
+json = { encryptedData = "{{encrypted_data}}", iv = "{{iv}}" }
+mode = "ack"
+"#;
+
+#[tokio::test]
+async fn a_user_info_endpoint_moving_the_token_to_the_decrypted_openid_fails_data_openid_mismatch()
+{
+    if !have("node") {
+        return;
+    }
+    let got = statuses(
+        profile(
+            "node",
+            "opaque-token.js",
+            "trust-openid",
+            "",
+            OPAQUE_ID_ONLY,
+        ),
+        &["data.openid-mismatch"],
+    )
+    .await;
+    assert_all(&got, "failed");
+    let reason = &got[0].2;
+    // The session's identity before the data was sent is compared with the one after it.
+    assert!(
+        reason.contains("the session's account changed to \"1\", user o"),
+        "{reason}"
+    );
+    assert!(
+        reason.matches("user o").count() >= 2,
+        "names both users: {reason}"
+    );
+    let clean = statuses(
+        profile("node", "opaque-token.js", "", "", OPAQUE_ID_ONLY),
+        &["data.openid-mismatch", "data.user-info"],
+    )
+    .await;
+    assert_all(&clean, "passed");
+}
+
 // ---- false alarms of earlier versions: correct backends that must pass ----------------------
 
 #[tokio::test]

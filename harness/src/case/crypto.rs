@@ -8,9 +8,10 @@ use rand::Rng;
 use serde_json::{json, Map, Value};
 
 use super::{Case, CaseFuture, Outcome, Severity};
-use crate::context::{Ctx, DataAnswer, Session};
+use crate::context::{Credential, Ctx, DataAnswer, Session};
 use crate::error::CaseError;
 use crate::exchange::{truncate, Response};
+use crate::fake::User;
 
 /// The cases of this family, in catalogue order.
 pub fn cases() -> Vec<Case> {
@@ -280,7 +281,19 @@ fn openid_mismatch(ctx: &mut Ctx) -> CaseFuture<'_> {
         }
         let other = ctx.new_user(json!({})).await?;
         let user = ctx.new_user(json!({})).await?;
+        // The accounts by the profile's identity rule, so a backend whose answers show no
+        // openid (an internal id, a username) is judged too: the other user's, from their own
+        // ordinary login, and this user's before the data is sent.
+        let theirs = identity_of_login(ctx, &other).await?;
         let mut sink = ctx.data_sink(user.clone()).await?;
+        let through_login = sink.session.is_none();
+        let own = match &sink.session {
+            Some(session) => {
+                let credential = session.credential.clone();
+                identity_behind(ctx, &credential).await?
+            }
+            None => identity_of_login(ctx, &user).await?,
+        };
         let answer = ctx
             .send_data(
                 &mut sink,
@@ -306,11 +319,38 @@ fn openid_mismatch(ctx: &mut Ctx) -> CaseFuture<'_> {
         }
         // The account the data reached (the session's, or the one the login just signed in):
         // a backend that picks or creates the account from the decrypted openId answers as the
-        // other user even when its data answers show no openid.
+        // other user, or under another identity, even when its data answers show no openid.
         if let Some(credential) = answer.credential.clone() {
             let after = ctx.protected(Some(&credential)).await?;
+            let now = if ctx.is_accepted(&after) {
+                ctx.identity_of(&after, &credential)
+            } else {
+                None
+            };
             if after.body.contains(&other.openid) {
                 wrong.push(format!("the account now answers as user {}", other.openid));
+            } else if let (Some(own), Some(now)) = (own, now) {
+                // Through the login, this user's ordinary login must give its identity again
+                // (a backend that gives a new identity on every login is login.returning-user's
+                // to report, not this case's).
+                let stable = !through_login
+                    || identity_of_login(ctx, &user).await?.as_deref() == Some(own.as_str());
+                if own != now && stable {
+                    let whose = if theirs.as_deref() == Some(now.as_str()) {
+                        format!(", user {}'s", other.openid)
+                    } else {
+                        String::new()
+                    };
+                    let what = if through_login {
+                        "the login signed in to the account"
+                    } else {
+                        "the session's account changed to"
+                    };
+                    wrong.push(format!(
+                        "{what} {now:?}{whose}, not user {}'s own {own:?} (the profile's protected.identity)",
+                        user.openid
+                    ));
+                }
             }
         }
         if wrong.is_empty() {
@@ -324,6 +364,32 @@ fn openid_mismatch(ctx: &mut Ctx) -> CaseFuture<'_> {
             wrong.join("; ")
         )))
     })
+}
+
+/// The identity the profile's rule reads behind `credential` (None: the profile has no
+/// identity rule, the protected call was refused, or it shows none).
+async fn identity_behind(
+    ctx: &mut Ctx,
+    credential: &Credential,
+) -> Result<Option<String>, CaseError> {
+    if !ctx.has_identity() {
+        return Ok(None);
+    }
+    let r = ctx.protected(Some(credential)).await?;
+    Ok(if ctx.is_accepted(&r) {
+        ctx.identity_of(&r, credential)
+    } else {
+        None
+    })
+}
+
+/// The identity `user`'s ordinary login signs in to (None as for [`identity_behind`]).
+async fn identity_of_login(ctx: &mut Ctx, user: &User) -> Result<Option<String>, CaseError> {
+    if !ctx.has_identity() {
+        return Ok(None);
+    }
+    let session = ctx.session_for(user.clone()).await?;
+    identity_behind(ctx, &session.credential).await
 }
 
 fn watermark_mismatch(ctx: &mut Ctx) -> CaseFuture<'_> {

@@ -10,6 +10,8 @@
 // DEFECT=trust-openid: the account is picked (or created) from the decrypted userInfo's openId,
 // the way `User.findOrCreate({ where: { openid: userInfo.openId } })` does it: anyone who
 // gets data encrypted under their own session_key with another user's openId signs in as them.
+// ME=id: /api/user/me shows the account by its internal numeric id alone, {id, nickName,
+// avatarUrl}, the way many backends never hand the openid to the client.
 'use strict';
 const http = require('http');
 const crypto = require('crypto');
@@ -18,6 +20,7 @@ const base = process.env.WX_API_BASE;
 const appid = process.env.WX_APPID;
 const secret = process.env.WX_SECRET;
 const defect = process.env.DEFECT || '';
+const idOnly = process.env.ME === 'id';
 const TTL_MS = 2 * 3600 * 1000;
 const tokens = new Map(); // token -> { userId, expires }
 const users = new Map(); // id -> { id, openid, nickName, avatarUrl }
@@ -106,7 +109,9 @@ function me(req, res) {
   const m = /^Bearer (.+)$/.exec(req.headers.authorization || '');
   const row = m ? tokens.get(m[1]) : undefined;
   if (!row || Date.now() > row.expires) return send(res, 401, { error: 'unauthorized' });
-  send(res, 200, users.get(row.userId));
+  const user = users.get(row.userId);
+  if (idOnly) return send(res, 200, { id: user.id, nickName: user.nickName, avatarUrl: user.avatarUrl });
+  send(res, 200, user);
 }
 
 http.createServer((req, res) => {

@@ -5,6 +5,11 @@
 // stored profile back.
 // DEFECT=any-watermark: the watermark's appid is not checked.
 // DEFECT=truncate-nickname: the stored nickName is cut to 20 characters (a VARCHAR(20) column).
+// DEFECT=trust-openid: the profile goes to the account of the decrypted openId, found or created,
+// and the token is moved to that account (`user, _ = User.objects.get_or_create(openid=data['openId'])`
+// then `token.user = user`): data encrypted under one's own session_key with another user's
+// openId signs the token in as them.
+// ME=id: GET /api/me shows the account by its numeric id alone ({"id": N}, no openid).
 'use strict';
 const http = require('http');
 const crypto = require('crypto');
@@ -13,6 +18,7 @@ const base = process.env.WX_API_BASE;
 const appid = process.env.WX_APPID;
 const secret = process.env.WX_SECRET;
 const defect = process.env.DEFECT || '';
+const idOnly = process.env.ME === 'id';
 const tokens = new Map(); // key -> user id
 const users = new Map(); // id -> {openid, session_key, profile}
 const byOpenid = new Map();
@@ -45,6 +51,16 @@ function caller(req) {
   return id === undefined ? null : users.get(id);
 }
 
+function findOrCreate(openid) {
+  let id = byOpenid.get(openid);
+  if (id === undefined) {
+    id = nextId++;
+    byOpenid.set(openid, id);
+    users.set(id, { id, openid, profile: null });
+  }
+  return users.get(id);
+}
+
 async function login(body, res) {
   const code = body && body.code;
   if (typeof code !== 'string' || !code.trim() || code.length > 512) return send(res, 400, { detail: 'code is required' });
@@ -53,19 +69,14 @@ async function login(body, res) {
   if (!answer.openid) {
     return send(res, answer.errcode === -1 || answer.errcode === 45011 ? 503 : 401, { detail: 'login failed' });
   }
-  let id = byOpenid.get(answer.openid);
-  if (id === undefined) {
-    id = nextId++;
-    byOpenid.set(answer.openid, id);
-    users.set(id, { id, openid: answer.openid, profile: null });
-  }
-  users.get(id).session_key = answer.session_key;
+  const user = findOrCreate(answer.openid);
+  user.session_key = answer.session_key;
   const key = crypto.randomBytes(20).toString('hex');
-  tokens.set(key, id);
+  tokens.set(key, user.id);
   send(res, 200, { token: key });
 }
 
-function saveProfile(u, body, res) {
+function saveProfile(u, key, body, res) {
   if (!body || typeof body.encryptedData !== 'string' || typeof body.iv !== 'string') {
     return send(res, 400, { detail: 'encryptedData and iv are required' });
   }
@@ -80,7 +91,12 @@ function saveProfile(u, body, res) {
   if (defect !== 'any-watermark' && (!data.watermark || data.watermark.appid !== appid)) {
     return send(res, 400, { detail: 'wrong watermark' });
   }
-  if (data.openId && data.openId !== u.openid) return send(res, 400, { detail: 'not your data' });
+  if (defect === 'trust-openid' && typeof data.openId === 'string') {
+    u = findOrCreate(data.openId);
+    tokens.set(key, u.id);
+  } else if (data.openId && data.openId !== u.openid) {
+    return send(res, 400, { detail: 'not your data' });
+  }
   if (defect === 'truncate-nickname' && typeof data.nickName === 'string') {
     data.nickName = Array.from(data.nickName).slice(0, 20).join('');
   }
@@ -99,8 +115,8 @@ http.createServer((req, res) => {
     if (path === '/api/login' && req.method === 'POST') return login(body, res).catch(() => send(res, 500, { detail: 'error' }));
     const u = caller(req);
     if (!u) return send(res, 401, { detail: 'Invalid token.' });
-    if (path === '/api/me') return send(res, 200, { id: u.id, openid: u.openid });
-    if (path === '/api/profile' && req.method === 'POST') return saveProfile(u, body, res);
+    if (path === '/api/me') return send(res, 200, idOnly ? { id: u.id } : { id: u.id, openid: u.openid });
+    if (path === '/api/profile' && req.method === 'POST') return saveProfile(u, req.headers.token, body, res);
     if (path === '/api/profile') return send(res, 200, u.profile || {});
     send(res, 404, { detail: 'not found' });
   });
