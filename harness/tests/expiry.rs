@@ -2,8 +2,8 @@
 //! clock tolerance is set per test (in the manner of jsonwebtoken's `clockTolerance`) shows the
 //! boundary the case states is the one the backend enforces, to the second; the reference
 //! backend, started in-process with its clock hook and with its key withheld, fails `ignore-exp`
-//! and `opaque-token-no-expiry` and passes clean. The Node backends under libfaketime are in
-//! real_world.rs.
+//! and `opaque-token-no-expiry` and passes clean. The Node (jsonwebtoken-style) and Python
+//! (PyJWT-style) backends under libfaketime are in real_world.rs.
 
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
