@@ -215,3 +215,69 @@ pub(super) fn credentials(r: &Response) -> Vec<Vec<(String, String)>> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn answer(headers: &[(&str, &str)], body: Value) -> Response {
+        Response {
+            status: 200,
+            headers: headers
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            body: body.to_string(),
+            json: Some(body),
+        }
+    }
+
+    fn parts(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter()
+            .map(|(n, s)| (n.to_string(), s.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn a_wafer_session_is_one_credential_of_two_parts() {
+        let r = answer(&[], json!({"F2C2": 1, "session": {"id": "I", "skey": "K"}}));
+        assert_eq!(
+            credentials(&r),
+            [parts(&[("id", "/session/id"), ("skey", "/session/skey")])]
+        );
+    }
+
+    #[test]
+    fn a_token_field_comes_before_a_cookie_and_a_header() {
+        let r = answer(
+            &[
+                ("set-cookie", "sid=abc; Path=/; HttpOnly"),
+                ("x-token", "T"),
+            ],
+            json!({"data": {"token": "J"}}),
+        );
+        assert_eq!(
+            credentials(&r),
+            [
+                parts(&[("token", "/data/token")]),
+                parts(&[("token", "cookie:sid")]),
+                parts(&[("token", "header:X-Token")]),
+            ]
+        );
+    }
+
+    #[test]
+    fn an_answer_without_any_credential_offers_none() {
+        let r = answer(&[], json!({"code": 0, "token": "", "session": {"n": 3}}));
+        assert!(credentials(&r).is_empty());
+    }
+
+    #[test]
+    fn every_shape_is_tried_once_and_only_bodyless_ones_as_a_get() {
+        let all = shapes();
+        assert_eq!(all.len(), 4 * 3 + 3 + 2);
+        assert_eq!(all.iter().filter(|s| s.bodyless).count(), 4 + 3 + 1);
+        assert_eq!(all.iter().filter(|s| s.carries_data).count(), 2);
+    }
+}

@@ -144,3 +144,85 @@ pub(super) fn rejection(with: &Response, without: &Response) -> Option<Rejection
         })
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn answer(status: u16, body: Value) -> Response {
+        Response {
+            status,
+            headers: vec![],
+            body: body.to_string(),
+            json: Some(body),
+        }
+    }
+
+    #[test]
+    fn a_4xx_without_the_credential_is_the_signal() {
+        let with = answer(200, json!({"id": 1}));
+        let without = answer(401, json!({"detail": "no"}));
+        assert_eq!(
+            rejection(&with, &without),
+            Some(RejectionFound::Status(401))
+        );
+    }
+
+    #[test]
+    fn a_field_only_the_refusal_has_is_the_signal_of_an_always_200_backend() {
+        let with = answer(200, json!({"code": 0, "data": {}}));
+        let without = answer(
+            200,
+            json!({"error": "ERR_INVALID_SESSION", "message": "login"}),
+        );
+        assert_eq!(
+            rejection(&with, &without),
+            Some(RejectionFound::Present {
+                status: 200,
+                pointer: "/error".into()
+            })
+        );
+        // An empty or false `error` says nothing; nor does one the accepted answer has too.
+        let empty = answer(200, json!({"error": ""}));
+        assert_eq!(rejection(&with, &empty), None);
+        let both = answer(200, json!({"error": "x", "data": {}}));
+        assert_eq!(rejection(&both, &without), None);
+    }
+
+    #[test]
+    fn a_field_both_have_with_another_value_wins_over_a_field_only_the_refusal_has() {
+        let with = answer(200, json!({"code": 0}));
+        let without = answer(200, json!({"code": 401, "error": "no"}));
+        assert_eq!(
+            rejection(&with, &without),
+            Some(RejectionFound::Field {
+                status: 200,
+                pointer: "/code".into(),
+                value: "401".into()
+            })
+        );
+    }
+
+    #[test]
+    fn the_same_answer_with_and_without_the_credential_is_no_signal() {
+        let same = answer(200, json!({"ok": true}));
+        assert_eq!(rejection(&same, &same), None);
+    }
+
+    #[test]
+    fn each_part_of_a_session_goes_in_its_own_header_cookie_or_query_parameter() {
+        let styles = part_styles(&["id".into(), "session_key".into()]);
+        let tomls: Vec<&str> = styles.iter().map(|(_, t)| t.as_str()).collect();
+        assert_eq!(
+            tomls,
+            [
+                "headers = { X-WX-Id = \"{{token.id}}\", X-WX-Session-Key = \"{{token.session_key}}\" }",
+                "headers = { X-Id = \"{{token.id}}\", X-Session-Key = \"{{token.session_key}}\" }",
+                "headers = { id = \"{{token.id}}\", session_key = \"{{token.session_key}}\" }",
+                "cookies = { id = \"{{token.id}}\", session_key = \"{{token.session_key}}\" }",
+                "query = { id = \"{{token.id}}\", session_key = \"{{token.session_key}}\" }",
+            ]
+        );
+    }
+}
