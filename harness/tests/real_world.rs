@@ -198,6 +198,11 @@ async fn an_express_backend_failing_on_any_errcode_fails_login_errcode_zero() {
     )
     .await;
     assert_all(&bad, "failed");
+    assert!(
+        bad[0].2.contains("errcode 0 is not an error"),
+        "{}",
+        bad[0].2
+    );
     let clean = statuses(
         profile("node", "express-db-token.js", "", "", EXPRESS),
         &ids,
@@ -260,6 +265,19 @@ async fn an_express_backend_reusing_a_module_level_response_fails_login_no_cross
         "names both users: {}",
         bad[0].2
     );
+    // The same answer shape built afresh for every request: the sharing is what fails.
+    let clean = statuses(
+        profile(
+            "node",
+            "express-db-token.js",
+            "envelope",
+            "",
+            EXPRESS_SHARED,
+        ),
+        &ids,
+    )
+    .await;
+    assert_all(&clean, "passed");
     let clean = statuses(
         profile("node", "express-db-token.js", "", "", EXPRESS),
         &ids,

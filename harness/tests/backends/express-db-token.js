@@ -15,6 +15,8 @@
 //   jwt-seconds   the token is an HS256 JWT of {sub, iat} alone, so two logins of one user in the
 //                 same second get the same token
 //   errors-200    every answer is HTTP 200 with {"code": 0 | <error>, ...} (Egg/ThinkPHP style)
+//   envelope      the login answers {code: 0, data: {token, openid}}, a new object for every request
+//                 (shared-response done right)
 'use strict';
 const http = require('http');
 const crypto = require('crypto');
@@ -105,6 +107,7 @@ http.createServer((req, res) => {
       tokens.set(token, { openid: answer.openid, expires: Date.now() + TTL_MS });
       const isNew = !known.has(answer.openid);
       known.add(answer.openid);
+      if (defects.has('envelope')) return send(res, 200, { code: 0, data: { token, openid: answer.openid } });
       if (defects.has('shared-response')) {
         resp.data.token = token;
         if (isNew) resp.data.openid = answer.openid;
