@@ -270,6 +270,8 @@ const NOT_A_JWT: (&str, &str) = ("token.", "is not a JWT");
 /// The backend has no phone endpoint and uses no access token: nothing to probe.
 const NO_PHONE: (&str, &str) = ("data.phone-number", "no [phone]");
 const NO_ACCESS_TOKEN: (&str, &str) = ("access-token.", "no [[access_token.operations]]");
+/// A one-part credential (a token or a session cookie): token.parts-bound has nothing to swap.
+const ONE_PART: (&str, &str) = ("token.parts-bound", "has one part");
 
 async fn timed_discover(what: &str, launcher: Launcher, options: &DiscoverOptions) -> Discovery {
     let started = Instant::now();
@@ -317,11 +319,12 @@ async fn the_reference_backend_is_found_whole_and_its_discovered_profile_is_gree
     );
     assert!(!toml.contains("NOT DETERMINED: no probed shape"), "{toml}");
     assert_eq!(found.login_probes, 1);
-    // The in-process launcher hands the harness the backend's JWT key, so only the clock skips.
+    // The in-process launcher hands the harness the backend's JWT key, so only the clock and the
+    // one-part credential skip.
     assert_green(
         &full_run(&toml, Some(reference()), "").await,
         &[],
-        &[CLOCK],
+        &[CLOCK, ONE_PART],
         &toml,
     );
 }
@@ -410,7 +413,7 @@ async fn an_opaque_token_backend_is_found_with_a_token_header_and_its_ack_only_u
         toml.contains("[user_info.read_back]\nmethod = \"GET\"\npath = \"/api/profile\"\nresult_pointer = \"\""),
         "{toml}"
     );
-    let skips = [CLOCK, NOT_A_JWT, NO_PHONE, NO_ACCESS_TOKEN];
+    let skips = [CLOCK, NOT_A_JWT, NO_PHONE, NO_ACCESS_TOKEN, ONE_PART];
     assert_green(&full_run(&toml, None, "").await, &[], &skips, &toml);
     // The read-back shows the stored fields: a truncated nickName is caught.
     let report = full_run(&toml, None, "truncate-nickname").await;
@@ -454,6 +457,7 @@ async fn a_jwt_simple_backend_is_found_with_a_raw_authorization_header_and_its_k
     // has no user-info endpoint either.
     let skips = [
         CLOCK,
+        ONE_PART,
         NO_PHONE,
         NO_ACCESS_TOKEN,
         ("token.expired-rejected", "bare JSON string"),
@@ -519,7 +523,7 @@ async fn a_one_call_login_backend_is_found_with_its_body_and_the_protected_path_
         toml.contains("shows the userInfo at /user but not all of it"),
         "{toml}"
     );
-    let skips = [CLOCK, NOT_A_JWT, NO_PHONE, NO_ACCESS_TOKEN];
+    let skips = [CLOCK, NOT_A_JWT, NO_PHONE, NO_ACCESS_TOKEN, ONE_PART];
     assert_green(&full_run(&toml, None, "").await, &[], &skips, &toml);
     let report = full_run(&toml, None, "trust-openid").await;
     assert_green(&report, &["data.openid-mismatch"], &skips, &toml);

@@ -1,5 +1,6 @@
 //! The worked examples of docs/harness.md, run as written against a backend of each shape
-//! (harness/tests/backends/): Wafer headers with a two-part session, an opaque `Token` header
+//! (harness/tests/backends/): Wafer headers with a two-part session (each part dropped, malformed,
+//! altered and swapped by the token.* cases; also as a header + cookie pair), an opaque `Token` header
 //! with an acknowledge-only user-info endpoint, a jwt-simple bare-string JWT, and a backend that
 //! dies on an upstream error. Each clean backend passes every applicable case; each defect fails
 //! exactly the cases it should, and nothing errors. Every other TOML snippet of the page is
@@ -52,7 +53,12 @@ fn snippet(name: &str) -> String {
 
 /// The documented profile with its command pointed at the test backend, in a scratch directory.
 fn profile(name: &str, program: &str, script: &str, defect: &str) -> Profile {
-    let mut p = Profile::from_toml_str(&snippet(name), &format!("docs/harness.md ({name})"))
+    profile_from(&snippet(name), name, program, script, defect)
+}
+
+/// A profile's text with its command pointed at the test backend, in a scratch directory.
+fn profile_from(text: &str, name: &str, program: &str, script: &str, defect: &str) -> Profile {
+    let mut p = Profile::from_toml_str(text, &format!("docs/harness.md ({name})"))
         .expect("the documented profile is valid");
     let script = format!("{}/tests/backends/{script}", env!("CARGO_MANIFEST_DIR"));
     p.backend.command = Some(CommandSpec::Argv(vec![program.into(), script]));
@@ -62,7 +68,8 @@ fn profile(name: &str, program: &str, script: &str, defect: &str) -> Profile {
     p
 }
 
-async fn failing(p: Profile) -> Vec<String> {
+/// Runs the whole catalogue; nothing may error and at least 15 cases must pass.
+async fn report(p: Profile) -> RunReport {
     let options = RunOptions {
         seed: Some(21),
         ..RunOptions::default()
@@ -78,6 +85,12 @@ async fn failing(p: Profile) -> Vec<String> {
     let passed = report.cases.iter().filter(|c| c.status == "passed").count();
     assert!(passed >= 15, "only {passed} passed: {:#?}", report.cases);
     report
+}
+
+/// The ids of the failed cases, in run order.
+async fn failing(p: Profile) -> Vec<String> {
+    report(p)
+        .await
         .cases
         .iter()
         .filter(|c| c.status == "failed")
@@ -94,6 +107,112 @@ async fn the_wafer_example_passes_clean_and_catches_each_defect() {
     assert_eq!(run("").await, Vec::<String>::new());
     assert_eq!(run("any-watermark").await, ["data.watermark-mismatch"]);
     assert_eq!(run("stack-trace").await, ["robust.no-stack-trace"]);
+}
+
+/// The cases that take a multi-part credential apart.
+const PART_CASES: [&str; 4] = [
+    "token.missing",
+    "token.garbage",
+    "token.tampered",
+    "token.parts-bound",
+];
+
+fn sorted(mut ids: Vec<String>) -> Vec<String> {
+    ids.sort();
+    ids
+}
+
+#[tokio::test]
+async fn the_clean_wafer_backend_passes_every_case_on_each_part() {
+    if !have("node") {
+        return;
+    }
+    let report = report(profile("wafer", "node", "wafer.js", "")).await;
+    for id in PART_CASES {
+        let case = report.cases.iter().find(|c| c.id == id).expect(id);
+        assert_eq!(case.status, "passed", "{id}: {:?}", case.reason);
+    }
+}
+
+#[tokio::test]
+async fn a_wafer_backend_that_never_checks_the_skey_fails_every_part_case() {
+    if !have("node") {
+        return;
+    }
+    let failed = failing(profile("wafer", "node", "wafer.js", "id-only")).await;
+    assert_eq!(
+        sorted(failed),
+        sorted(PART_CASES.map(String::from).to_vec())
+    );
+}
+
+#[tokio::test]
+async fn a_wafer_backend_that_finds_the_session_by_skey_alone_fails_every_part_case() {
+    if !have("node") {
+        return;
+    }
+    let failed = failing(profile("wafer", "node", "wafer.js", "skey-only")).await;
+    assert_eq!(
+        sorted(failed),
+        sorted(PART_CASES.map(String::from).to_vec())
+    );
+}
+
+#[tokio::test]
+async fn a_wafer_backend_that_takes_any_live_skey_fails_only_parts_bound() {
+    if !have("node") {
+        return;
+    }
+    let failed = failing(profile("wafer", "node", "wafer.js", "any-skey")).await;
+    assert_eq!(failed, ["token.parts-bound"]);
+}
+
+#[tokio::test]
+async fn a_wafer_backend_that_crashes_without_its_skey_fails_only_token_missing() {
+    if !have("node") {
+        return;
+    }
+    let failed = failing(profile(
+        "wafer",
+        "node",
+        "wafer.js",
+        "crash-on-missing-part",
+    ))
+    .await;
+    assert_eq!(failed, ["token.missing"]);
+}
+
+/// The Wafer profile with the skey moved into a cookie, as docs/harness.md's
+/// `fragment=wafer-cookie` block says (its `[auth]` replaces the header pair).
+fn wafer_cookie(defect: &str) -> Profile {
+    let fragment = toml_blocks()
+        .into_iter()
+        .find(|(info, _)| info == "fragment=wafer-cookie")
+        .map(|(_, body)| body)
+        .expect("docs/harness.md has a ```toml fragment=wafer-cookie block");
+    let mut fragment: toml::Table = toml::from_str(&fragment).expect("the fragment parses");
+    let mut whole: toml::Table = toml::from_str(&snippet("wafer")).expect("the profile parses");
+    if let Some(auth) = fragment.remove("auth") {
+        whole.insert("auth".into(), auth);
+    }
+    merge(&mut whole, fragment);
+    let text = toml::to_string(&whole).expect("serialise");
+    let mut p = profile_from(&text, "wafer-cookie", "node", "wafer.js", defect);
+    p.backend.env.insert("SKEY_COOKIE".into(), "wx_skey".into());
+    p
+}
+
+#[tokio::test]
+async fn a_header_and_cookie_credential_is_taken_apart_too() {
+    if !have("node") {
+        return;
+    }
+    assert_eq!(failing(wafer_cookie("")).await, Vec::<String>::new());
+    let failed = failing(wafer_cookie("id-only")).await;
+    assert_eq!(
+        sorted(failed),
+        sorted(PART_CASES.map(String::from).to_vec())
+    );
 }
 
 #[tokio::test]

@@ -19,8 +19,14 @@ pub fn for_case(id: &str) -> &'static str {
         "login.no-secret-leak" => {
             "Never send the appsecret, the session_key or WeChat's raw answer to the client, and keep them out of logs and error pages."
         }
-        "token.alg-none" | "token.tampered" | "token.garbage" | "token.missing" => {
+        "token.alg-none" => {
             "Verify every token's signature with a fixed list of algorithms (e.g. algorithms: ['HS256']); refuse alg none, unsigned and malformed tokens with a 401."
+        }
+        "token.tampered" | "token.garbage" | "token.missing" => {
+            "Verify every token's signature with a fixed list of algorithms (e.g. algorithms: ['HS256']); refuse alg none, unsigned and malformed tokens with a 401. With a session id and key, require and check every part: a missing or altered key is a 401, not a pass and not a crash."
+        }
+        "token.parts-bound" => {
+            "Look the session up by its id and compare the key it carries with that session's own stored key (in constant time); never accept a key that merely exists in some session, nor find the session by the key alone."
         }
         "token.expired-rejected" => {
             "Check exp on every request with a clock tolerance of seconds, not hours or days (jsonwebtoken's clockTolerance, PyJWT's leeway), never with expiry checks off; give opaque tokens a server-side expiry the lookup enforces."

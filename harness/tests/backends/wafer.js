@@ -5,8 +5,15 @@
 // two-part session {id, skey}; protected requests carry X-WX-Id and X-WX-Skey, and /weapp/user
 // shows the stored userInfo. Like Wafer, refusals are
 // HTTP 200 with the magic id and an `error` field.
+// SKEY_COOKIE=NAME: the skey travels as a cookie instead (the login sets it with Set-Cookie and
+// the protected request carries it back), the id stays a header: a header + cookie credential.
 // DEFECT=any-watermark: the watermark's appid is not checked (data of another mini-program passes).
 // DEFECT=stack-trace: a decryption error answers with the exception's stack.
+// DEFECT=id-only: the session is found by its id and the skey is never checked.
+// DEFECT=skey-only: the session is found by the skey alone; the id is never checked.
+// DEFECT=any-skey: the id must name a session and the skey must be some live session's skey,
+//   not necessarily that one's (a set of valid keys instead of a per-session compare).
+// DEFECT=crash-on-missing-part: a valid id without a skey throws (HTTP 500).
 'use strict';
 const http = require('http');
 const crypto = require('crypto');
@@ -15,6 +22,7 @@ const base = process.env.WX_API_BASE;
 const appid = process.env.WX_APPID;
 const secret = process.env.WX_SECRET;
 const defect = process.env.DEFECT || '';
+const skeyCookie = process.env.SKEY_COOKIE || '';
 const MAGIC = 'F2C224D4-2BCE-4C64-AF9F-A6D872000D1A';
 const sessions = new Map(); // id -> {skey, openid, userInfo}
 
@@ -73,15 +81,47 @@ async function login(req, res) {
   const id = crypto.randomUUID();
   const skey = crypto.randomBytes(20).toString('hex');
   sessions.set(id, { skey, openid: answer.openid, userInfo });
+  if (skeyCookie) {
+    res.setHeader('set-cookie', `${skeyCookie}=${skey}; Path=/; HttpOnly`);
+    return send(res, 200, { [MAGIC]: 1, session: { id } });
+  }
   send(res, 200, { [MAGIC]: 1, session: { id, skey } });
 }
 
-function user(req, res) {
-  const s = sessions.get(req.headers['x-wx-id'] || '');
-  const skey = req.headers['x-wx-skey'] || '';
-  if (!s || skey.length !== s.skey.length || !crypto.timingSafeEqual(Buffer.from(skey), Buffer.from(s.skey))) {
-    return refuse(res, 'ERR_INVALID_SESSION', 'login again');
+function cookie(req, name) {
+  for (const pair of (req.headers.cookie || '').split(';')) {
+    const at = pair.indexOf('=');
+    if (at > 0 && pair.slice(0, at).trim() === name) return pair.slice(at + 1).trim();
   }
+  return undefined;
+}
+
+function sameKey(given, stored) {
+  return given.length === stored.length && crypto.timingSafeEqual(Buffer.from(given), Buffer.from(stored));
+}
+
+// The session the request's id and skey name, or undefined (each defect a real-world slip).
+function sessionOf(req) {
+  const id = req.headers['x-wx-id'];
+  const skey = skeyCookie ? cookie(req, skeyCookie) : req.headers['x-wx-skey'];
+  if (defect === 'skey-only') return [...sessions.values()].find((s) => s.skey === skey);
+  const s = sessions.get(id || '');
+  if (!s) return undefined;
+  if (defect === 'id-only') return s;
+  if (defect === 'crash-on-missing-part') return sameKey(skey, s.skey) ? s : undefined; // throws on undefined
+  if (defect === 'any-skey') return [...sessions.values()].some((o) => sameKey(skey || '', o.skey)) ? s : undefined;
+  return sameKey(skey || '', s.skey) ? s : undefined;
+}
+
+function user(req, res) {
+  let s;
+  try {
+    s = sessionOf(req);
+  } catch (e) {
+    res.statusCode = 500;
+    return res.end('Internal Server Error');
+  }
+  if (!s) return refuse(res, 'ERR_INVALID_SESSION', 'login again');
   send(res, 200, { code: 0, data: { userInfo: s.userInfo } });
 }
 

@@ -1,16 +1,21 @@
 //! token.tampered, token.alg-none, token.weak-secret: a JWT cannot be edited, unsigned or
-//! re-signed by someone who does not hold the backend's key.
+//! re-signed by someone who does not hold the backend's key, and no part of a multi-part
+//! credential can be altered.
 
 use serde_json::json;
 
+use super::parts::{accepted_session, altered, is_multi_part};
 use super::shared::{describe, jwt_session, summary};
 use crate::case::{CaseFuture, Outcome};
-use crate::context::Ctx;
+use crate::context::{Credential, Ctx};
 use crate::error::CaseError;
-use crate::jwt;
+use crate::jwt::{self, Jws};
 
 pub(super) fn tampered(ctx: &mut Ctx) -> CaseFuture<'_> {
     Box::pin(async move {
+        if is_multi_part(ctx) {
+            return tampered_parts(ctx).await;
+        }
         let (session, jws) = match jwt_session(ctx).await? {
             Ok(x) => x,
             Err(skip) => return Ok(skip),
@@ -22,29 +27,7 @@ pub(super) fn tampered(ctx: &mut Ctx) -> CaseFuture<'_> {
                 describe(&baseline)
             )));
         }
-        // Several edits: a backend that skips verification but looks the user up by `sub` might
-        // refuse a changed `sub` for the wrong reason; a longer `exp` or an extra claim keeps the
-        // token otherwise usable, so only a signature check refuses it.
-        let mut forged = vec![jwt::tamper(&jws)];
-        if !jws.has_claims_object() {
-            // A bare string/number payload has one thing to change, and `tamper` changed it.
-        } else if let Some(exp) = jws.numeric_claim("exp") {
-            let mut claims = jws.claims.clone();
-            claims.insert("exp".into(), json!(exp + 86_400));
-            forged.push(jwt::ForgedToken {
-                label: "exp extended by one day".into(),
-                token: jwt::with_claims(&jws, &claims),
-            });
-        }
-        if jws.has_claims_object() {
-            let mut claims = jws.claims.clone();
-            claims.insert("role".into(), json!("admin"));
-            forged.push(jwt::ForgedToken {
-                label: "claim role=admin added".into(),
-                token: jwt::with_claims(&jws, &claims),
-            });
-        }
-
+        let forged = payload_edits(&jws);
         let mut wrong = Vec::new();
         for f in &forged {
             let r = ctx
@@ -64,6 +47,72 @@ pub(super) fn tampered(ctx: &mut Ctx) -> CaseFuture<'_> {
             )))
         }
     })
+}
+
+/// Copies of the JWT with the payload changed and the signature kept.
+fn payload_edits(jws: &Jws) -> Vec<jwt::ForgedToken> {
+    // Several edits: a backend that skips verification but looks the user up by `sub` might
+    // refuse a changed `sub` for the wrong reason; a longer `exp` or an extra claim keeps the
+    // token otherwise usable, so only a signature check refuses it.
+    let mut forged = vec![jwt::tamper(jws)];
+    if !jws.has_claims_object() {
+        // A bare string/number payload has one thing to change, and `tamper` changed it.
+    } else if let Some(exp) = jws.numeric_claim("exp") {
+        let mut claims = jws.claims.clone();
+        claims.insert("exp".into(), json!(exp + 86_400));
+        forged.push(jwt::ForgedToken {
+            label: "exp extended by one day".into(),
+            token: jwt::with_claims(jws, &claims),
+        });
+    }
+    if jws.has_claims_object() {
+        let mut claims = jws.claims.clone();
+        claims.insert("role".into(), json!("admin"));
+        forged.push(jwt::ForgedToken {
+            label: "claim role=admin added".into(),
+            token: jwt::with_claims(jws, &claims),
+        });
+    }
+    forged
+}
+
+/// A multi-part credential: each part altered on its own, the others kept — a JWT part gets
+/// the payload edits above, any other part a changed or cut-off last character.
+async fn tampered_parts(ctx: &mut Ctx) -> Result<Outcome, CaseError> {
+    let session = accepted_session(ctx, "tampering").await?;
+    let mut forged: Vec<(String, Credential)> = Vec::new();
+    for (name, value) in session.credential.parts() {
+        match jwt::decode(value) {
+            Ok(jws) => forged.extend(payload_edits(&jws).into_iter().map(|f| {
+                (
+                    format!("part {name} (a JWT): {}", f.label),
+                    session.credential.with_part(name, &f.token),
+                )
+            })),
+            Err(_) => forged.extend(altered(value).into_iter().map(|(what, v)| {
+                (
+                    format!("part {name}: {what}"),
+                    session.credential.with_part(name, &v),
+                )
+            })),
+        }
+    }
+    let mut wrong = Vec::new();
+    for (label, credential) in &forged {
+        let r = ctx.protected(Some(credential)).await?;
+        if !ctx.is_refusal(&r) {
+            wrong.push((label.clone(), describe(&r)));
+        }
+    }
+    if wrong.is_empty() {
+        Ok(Outcome::Passed)
+    } else {
+        Ok(Outcome::failed(summary(
+            "credentials with one part altered were not rejected (is every part checked, and a JWT part's signature verified?)",
+            &wrong,
+            forged.len(),
+        )))
+    }
 }
 
 pub(super) fn alg_none(ctx: &mut Ctx) -> CaseFuture<'_> {

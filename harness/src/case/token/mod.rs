@@ -1,12 +1,15 @@
 //! token.*: what the backend does with the token it issued — accepts it, refuses it when it is
 //! missing, garbage, tampered, unsigned or expired, and does not make it guessable, forgeable
-//! (weak HMAC key) or a carrier of secrets. JWT-only cases skip opaque tokens with the reason.
+//! (weak HMAC key) or a carrier of secrets. JWT-only cases skip opaque tokens with the reason. A
+//! multi-part credential (a session id and its key) is taken apart: each part is left out,
+//! malformed and altered on its own, and parts of two sessions are recombined (`parts`).
 
 mod boundary;
 mod claims;
 mod deadline;
 mod expiry;
 mod forgery;
+mod parts;
 mod refusal;
 mod shared;
 mod unpredictable;
@@ -19,9 +22,10 @@ pub(crate) use shared::{access_tokens_of_run, redacted};
 pub fn cases() -> Vec<Case> {
     vec![
         Case::new("token.accepted", Severity::Must, "a token from a valid login is accepted by the protected endpoint", refusal::accepted),
-        Case::new("token.missing", Severity::Must, "a protected request without a token is rejected (4xx, not 5xx)", refusal::missing),
-        Case::new("token.garbage", Severity::Must, "malformed tokens are rejected (4xx, never 5xx)", refusal::garbage),
-        Case::new("token.tampered", Severity::Must, "a JWT whose payload was changed (signature kept) is rejected", forgery::tampered),
+        Case::new("token.missing", Severity::Must, "a protected request without a token, or without any one part of the credential, is rejected (4xx, not 5xx)", refusal::missing),
+        Case::new("token.garbage", Severity::Must, "malformed tokens are rejected (4xx, never 5xx), whole or as any one part of the credential", refusal::garbage),
+        Case::new("token.tampered", Severity::Must, "a JWT whose payload was changed (signature kept) is rejected, and so is a multi-part credential with any one part altered", forgery::tampered),
+        Case::new("token.parts-bound", Severity::Must, "the parts of a multi-part credential belong together: one session's part with another session's other parts is rejected", parts::parts_bound),
         Case::new("token.alg-none", Severity::Must, "an unsigned alg:none copy of the JWT is rejected, whatever the spelling", forgery::alg_none),
         Case::new("token.weak-secret", Severity::Must, "the JWT's HMAC key is not a weak/published secret, the appid or the appsecret", forgery::weak_secret),
         Case::new("token.no-sensitive-claims", Severity::Must, "the JWT carries no session_key, appsecret or access_token (the user's openid or unionid in it is reported as INFO)", claims::no_sensitive_claims),
