@@ -1,13 +1,16 @@
 //! WeChat's error codes and their wire texts (docs/wechat-api.md section 2), in one table so the
 //! handlers, the fault injector and the magic codes all answer with the same words.
 
+use std::borrow::Cow;
+
 /// An error answer: WeChat's `errcode` and the base text of its `errmsg` (before the rid suffix).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct WxError {
     /// WeChat's non-zero error code (`40029`, `-1`, …).
     pub errcode: i64,
-    /// The base text, before the `rid` suffix the wire adds.
-    pub errmsg: String,
+    /// The base text, before the `rid` suffix the wire adds (WeChat's own texts are borrowed,
+    /// so making an error allocates nothing).
+    pub errmsg: Cow<'static, str>,
 }
 
 impl WxError {
@@ -15,7 +18,7 @@ impl WxError {
     pub fn new(errcode: i64) -> Self {
         Self {
             errcode,
-            errmsg: default_errmsg(errcode).to_owned(),
+            errmsg: Cow::Borrowed(default_errmsg(errcode)),
         }
     }
 
@@ -23,7 +26,7 @@ impl WxError {
     pub fn with_msg(errcode: i64, errmsg: impl Into<String>) -> Self {
         Self {
             errcode,
-            errmsg: errmsg.into(),
+            errmsg: Cow::Owned(errmsg.into()),
         }
     }
 }

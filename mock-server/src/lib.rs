@@ -38,6 +38,7 @@ pub mod memory;
 pub mod proxy;
 pub mod redact;
 pub mod server;
+pub mod service;
 pub mod state;
 pub mod wire;
 

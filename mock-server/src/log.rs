@@ -2,6 +2,7 @@
 //! escaped (a `%0A` in a query must not start a forged line) and credentials masked.
 
 use std::fmt;
+use std::future::Future;
 use std::time::Instant;
 
 use axum::body::{to_bytes, Body};
@@ -48,13 +49,22 @@ pub fn query(raw: Option<&str>) -> String {
 /// Logs each WeChat request (method, path, query with credentials masked, status, the errcode
 /// answered, duration): WeChat answers its errors with HTTP 200, so the status alone says little.
 pub async fn request(request: Request, next: Next) -> Response {
+    around(request, |request| next.run(request)).await
+}
+
+/// [`request`] as a plain function around `inner`, the handler that answers.
+pub async fn around<N, F>(request: Request, inner: N) -> Response
+where
+    N: FnOnce(Request) -> F,
+    F: Future<Output = Response>,
+{
     if !tracing::enabled!(tracing::Level::INFO) {
-        return next.run(request).await;
+        return inner(request).await;
     }
     let method = request.method().clone();
     let uri = request.uri().clone();
     let started = Instant::now();
-    let (parts, body) = next.run(request).await.into_parts();
+    let (parts, body) = inner(request).await.into_parts();
     // The journal inside has buffered the body already: collecting it again is a copy-free
     // unwrap of the same bytes.
     let (response, errcode) = match to_bytes(body, usize::MAX).await {

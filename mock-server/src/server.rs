@@ -6,16 +6,15 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use axum::extract::OriginalUri;
+use axum::extract::{OriginalUri, State};
 use axum::http::Method;
-use axum::middleware::{from_fn, from_fn_with_state};
+use axum::middleware::from_fn_with_state;
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use axum::Router;
 use hyper::server::conn::http1;
 use hyper_util::rt::TokioIo;
 use hyper_util::server::graceful::GracefulShutdown;
-use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
@@ -28,6 +27,7 @@ use crate::connection::{Registry, TrackedService};
 use crate::engine::{AppView, Engine, Secret, UserView};
 use crate::error::{EngineError, ServerError};
 use crate::expect::Expectations;
+use crate::service::FakeService;
 use crate::state::AppState;
 
 /// The whole fake as one router: the WeChat API (and the 40066 fallback) behind the fault
@@ -43,17 +43,12 @@ pub fn app(state: AppState) -> Router {
 /// [`app`] as served on a listen address that is (or is not) loopback: on a non-loopback one
 /// the control API needs its token unless opened on purpose.
 pub fn app_on(state: AppState, loopback: bool) -> Router {
-    let mut wechat = api::routes()
-        .fallback(api::unknown_path)
-        // The journal's middleware runs the fault injector inside it (journal outermost).
-        .layer(from_fn_with_state(
-            state.clone(),
-            crate::journal::middleware,
-        ));
-    // Only when someone listens: a layer costs CPU on every request even when it logs nothing.
-    if tracing::enabled!(tracing::Level::INFO) {
-        wechat = wechat.layer(from_fn(crate::log::request));
+    // Every WeChat path (and the 40066 of unknown ones) through one function: the same one the
+    // server's front calls without this router (`crate::service`).
+    async fn wechat(State(state): State<AppState>, request: axum::extract::Request) -> Response {
+        api::answer(&state, request).await
     }
+    let wechat = Router::new().fallback(wechat);
     let wechat_alone = wechat.clone().with_state(state.clone());
     let admin = crate::admin::routes()
         .fallback(admin_not_found)
@@ -122,7 +117,7 @@ where
     let faults = state.faults.clone();
     let loopback = listener.local_addr()?.ip().is_loopback();
     let registry = Registry::new(&state.connections);
-    let router = app_on(state, loopback);
+    let fake = FakeService::new(state, loopback);
     let graceful = GracefulShutdown::new();
     tokio::pin!(shutdown);
     loop {
@@ -148,7 +143,7 @@ where
             continue;
         };
         let service = TrackedService {
-            inner: TowerToHyperService::new(router.clone()),
+            inner: fake.clone(),
             registry: registry.clone(),
             watch: slot.watch.clone(),
         };

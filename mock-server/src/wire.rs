@@ -108,7 +108,7 @@ impl Wire {
     /// The full errmsg for an error: base text, separator and rid (when rids are on).
     pub fn errmsg(&self, err: &WxError) -> String {
         if !self.config.rid {
-            return err.errmsg.clone();
+            return err.errmsg.clone().into_owned();
         }
         format!(
             "{}{}rid: {}",
@@ -120,15 +120,30 @@ impl Wire {
 
     /// `{"errcode":N,"errmsg":"… rid: …"}` with HTTP 200.
     pub fn error(&self, family: Family, err: &WxError) -> Response {
-        let mut body = serde_json::Map::new();
-        body.insert("errcode".into(), err.errcode.into());
-        body.insert("errmsg".into(), self.errmsg(err).into());
-        self.json(family, &serde_json::Value::Object(body))
+        /// The envelope, written straight from its fields (no JSON value built first).
+        #[derive(Serialize)]
+        struct Envelope<'a> {
+            errcode: i64,
+            errmsg: &'a str,
+        }
+        let errmsg = self.errmsg(err);
+        self.serialized(
+            family,
+            &Envelope {
+                errcode: err.errcode,
+                errmsg: &errmsg,
+            },
+        )
     }
 
     /// A JSON answer with HTTP 200, compact, keys in insertion order.
     pub fn json(&self, family: Family, value: &serde_json::Value) -> Response {
-        // Serialising a `Value` cannot fail (all keys are strings).
+        self.serialized(family, value)
+    }
+
+    /// Any serialisable answer, compact, with HTTP 200 (fields in declaration order).
+    fn serialized<T: Serialize + ?Sized>(&self, family: Family, value: &T) -> Response {
+        // Serialising a `Value` or a struct of strings and numbers cannot fail.
         let mut text = serde_json::to_string(value).unwrap_or_default();
         if self.config.escape_slashes {
             // `/` only ever appears inside strings in JSON, so this is exact.

@@ -1,44 +1,51 @@
 //! The WeChat API the fake serves, one file per API area (`sns`, `token`, `wxa`) plus the
-//! request parsing they share (`request`). Handlers parse, call the engine, and encode through
-//! `crate::wire`; every answer is HTTP 200 in WeChat's envelope.
+//! request parsing they share (`request`) and the path dispatch in front of them (`dispatch`).
+//! Handlers parse, call the engine, and encode through `crate::wire`; every answer is HTTP 200
+//! in WeChat's envelope.
 
+mod dispatch;
 mod request;
 mod sns;
 mod token;
 mod wxa;
 
-use axum::extract::State;
+use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, StatusCode, Uri};
 use axum::response::Response;
 use axum::routing::any;
 use axum::Router;
 
-use crate::errcode::{WxError, INVALID_URL, REQUIRE_POST};
+use crate::errcode::{WxError, REQUIRE_POST};
 use crate::state::AppState;
 use crate::wire::Family;
 
+pub use dispatch::{answer, handle};
 pub use request::QueryParams;
 
-/// The WeChat endpoints. Methods are checked inside the handlers (GET endpoints read only the
+/// The WeChat endpoints as axum routes, without journal or faults (the server itself calls
+/// [`answer`] instead). Methods are checked inside the handlers (GET endpoints read only the
 /// query whatever the method, as WeChat does; POST-only ones answer 43002 to anything else).
 pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/sns/jscode2session", any(sns::jscode2session))
-        .route("/cgi-bin/token", any(token::token))
-        .route("/cgi-bin/stable_token", any(token::stable_token))
-        .route("/wxa/checksession", any(wxa::check_session))
-        .route("/wxa/resetusersessionkey", any(wxa::reset_session_key))
-        .route(
-            "/wxa/business/getuserphonenumber",
-            any(wxa::get_phone_number),
-        )
+    async fn handled(State(state): State<AppState>, request: Request) -> Response {
+        handle(&state, request).await
+    }
+    [
+        "/sns/jscode2session",
+        "/cgi-bin/token",
+        "/cgi-bin/stable_token",
+        "/wxa/checksession",
+        "/wxa/resetusersessionkey",
+        "/wxa/business/getuserphonenumber",
+    ]
+    .into_iter()
+    .fold(Router::new(), |router, path| {
+        router.route(path, any(handled))
+    })
 }
 
 /// Any other path (paths are case-sensitive): `40066 invalid url`.
 pub async fn unknown_path(State(state): State<AppState>, uri: Uri) -> Response {
-    state
-        .wire
-        .error(Family::of_path(uri.path()), &WxError::new(INVALID_URL))
+    dispatch::unknown(&state, &uri)
 }
 
 /// `CONNECT` (a proxy tunnel): WeChat's wrong-method envelope (43002) with HTTP 405 rather than

@@ -51,7 +51,7 @@ impl<'a> QueryParams<'a> {
 /// `application/x-www-form-urlencoded` decoding: `+` is a space, `%XX` a byte. Invalid
 /// escapes are kept as they are; invalid UTF-8 is replaced.
 fn decode(text: &str) -> Cow<'_, str> {
-    if !text.bytes().any(|b| b == b'%' || b == b'+') {
+    if !crate::fault::needs_decoding(text) {
         return Cow::Borrowed(text);
     }
     let bytes = text.as_bytes();

@@ -1,7 +1,6 @@
 //! `GET /sns/jscode2session` (code2Session): parameters in WeChat's order (41002, 41004,
 //! 41008, then the grant_type policy), then the engine's credential and code checks.
 
-use axum::extract::State;
 use axum::http::Uri;
 use axum::response::Response;
 use serde_json::{Map, Value};
@@ -21,9 +20,9 @@ pub const LOGIN_AS_PREFIX: &str = "wxmock-as-";
 
 /// Reads only the query, whatever the method: a POST with a form body therefore answers
 /// 41002, as WeChat does.
-pub async fn jscode2session(State(state): State<AppState>, uri: Uri) -> Response {
+pub fn jscode2session(state: &AppState, uri: &Uri) -> Response {
     let query = QueryParams::parse(uri.query());
-    match exchange(&state, &query) {
+    match exchange(state, &query) {
         Ok(session) => {
             let mut body = Map::new();
             body.insert("session_key".into(), session.session_key.into());
@@ -45,9 +44,15 @@ pub async fn jscode2session(State(state): State<AppState>, uri: Uri) -> Response
 }
 
 fn exchange(state: &AppState, query: &QueryParams<'_>) -> Result<Code2Session, WxError> {
-    let appid = query.get("appid").ok_or(WxError::new(APPID_MISSING))?;
-    let secret = query.get("secret").ok_or(WxError::new(APPSECRET_MISSING))?;
-    let js_code = query.get("js_code").ok_or(WxError::new(MISSING_CODE))?;
+    let appid = query
+        .get("appid")
+        .ok_or_else(|| WxError::new(APPID_MISSING))?;
+    let secret = query
+        .get("secret")
+        .ok_or_else(|| WxError::new(APPSECRET_MISSING))?;
+    let js_code = query
+        .get("js_code")
+        .ok_or_else(|| WxError::new(MISSING_CODE))?;
     let grant_type = query.get("grant_type");
     let grant_ok = match state.engine.rules().jscode2session_grant_type {
         GrantTypePolicy::Ignore => true,

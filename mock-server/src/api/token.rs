@@ -1,7 +1,7 @@
 //! `GET /cgi-bin/token` (getAccessToken) and `POST /cgi-bin/stable_token`
 //! (getStableAccessToken).
 
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::{Method, Uri};
 use axum::response::Response;
 use serde_json::{json, Value};
@@ -27,32 +27,36 @@ fn answer(state: &AppState, result: Result<IssuedToken, WxError>) -> Response {
 }
 
 /// A new token on every call; reads only the query (any method).
-pub async fn token(State(state): State<AppState>, uri: Uri) -> Response {
+pub fn token(state: &AppState, uri: &Uri) -> Response {
     let query = QueryParams::parse(uri.query());
     let result = (|| {
         if query.get("grant_type") != Some(GRANT_TYPE) {
             return Err(WxError::new(INVALID_GRANT_TYPE));
         }
-        let appid = query.get("appid").ok_or(WxError::new(APPID_MISSING))?;
-        let secret = query.get("secret").ok_or(WxError::new(APPSECRET_MISSING))?;
+        let appid = query
+            .get("appid")
+            .ok_or_else(|| WxError::new(APPID_MISSING))?;
+        let secret = query
+            .get("secret")
+            .ok_or_else(|| WxError::new(APPSECRET_MISSING))?;
         state.engine.issue_token(appid, secret)
     })();
-    answer(&state, result)
+    answer(state, result)
 }
 
 /// POST with a JSON body only: 43002 for another method, 44002 for an empty body, 47001 for
 /// a body that is not a JSON object (or a `force_refresh` that is not a boolean).
-pub async fn stable_token(State(state): State<AppState>, request: Request) -> Response {
+pub async fn stable_token(state: &AppState, request: Request) -> Response {
     if request.method() != Method::POST {
         return state
             .wire
             .error(Family::CgiBin, &WxError::new(REQUIRE_POST));
     }
     let result = match read_body(request.into_body()).await {
-        Ok(body) => stable(&state, &body),
+        Ok(body) => stable(state, &body),
         Err(err) => Err(err),
     };
-    answer(&state, result)
+    answer(state, result)
 }
 
 fn stable(state: &AppState, body: &[u8]) -> Result<IssuedToken, WxError> {
@@ -60,8 +64,8 @@ fn stable(state: &AppState, body: &[u8]) -> Result<IssuedToken, WxError> {
     if json_str(&map, "grant_type").as_deref() != Some(GRANT_TYPE) {
         return Err(WxError::new(INVALID_GRANT_TYPE));
     }
-    let appid = json_str(&map, "appid").ok_or(WxError::new(APPID_MISSING))?;
-    let secret = json_str(&map, "secret").ok_or(WxError::new(APPSECRET_MISSING))?;
+    let appid = json_str(&map, "appid").ok_or_else(|| WxError::new(APPID_MISSING))?;
+    let secret = json_str(&map, "secret").ok_or_else(|| WxError::new(APPSECRET_MISSING))?;
     let force_refresh = match map.get("force_refresh") {
         None | Some(Value::Null) => false,
         Some(Value::Bool(b)) => *b,

@@ -1,7 +1,7 @@
 //! `GET /wxa/checksession`, `GET /wxa/resetusersessionkey` and
 //! `POST /wxa/business/getuserphonenumber`: the access-token-guarded login APIs.
 
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::{Method, Uri};
 use axum::response::Response;
 use serde_json::{json, Map, Value};
@@ -22,7 +22,7 @@ const SIG_METHOD: &str = "hmac_sha256";
 fn authorize(state: &AppState, query: &QueryParams<'_>) -> Result<String, WxError> {
     let token = query
         .get("access_token")
-        .ok_or(WxError::new(ACCESS_TOKEN_MISSING))?;
+        .ok_or_else(|| WxError::new(ACCESS_TOKEN_MISSING))?;
     state.engine.authorize(token)
 }
 
@@ -36,10 +36,12 @@ fn signed_user<'q>(
     if query.get("sig_method") != Some(SIG_METHOD) {
         return Err(WxError::new(INVALID_SIG_METHOD));
     }
-    let openid = query.get("openid").ok_or(WxError::new(INVALID_OPENID))?;
+    let openid = query
+        .get("openid")
+        .ok_or_else(|| WxError::new(INVALID_OPENID))?;
     let signature = query
         .get("signature")
-        .ok_or(WxError::new(INVALID_SIGNATURE))?;
+        .ok_or_else(|| WxError::new(INVALID_SIGNATURE))?;
     Ok((appid, openid, signature))
 }
 
@@ -50,9 +52,9 @@ fn ok_body() -> Map<String, Value> {
     body
 }
 
-pub async fn check_session(State(state): State<AppState>, uri: Uri) -> Response {
+pub fn check_session(state: &AppState, uri: &Uri) -> Response {
     let query = QueryParams::parse(uri.query());
-    let result = signed_user(&state, &query).and_then(|(appid, openid, signature)| {
+    let result = signed_user(state, &query).and_then(|(appid, openid, signature)| {
         state.engine.check_session(&appid, openid, signature)
     });
     match result {
@@ -63,9 +65,9 @@ pub async fn check_session(State(state): State<AppState>, uri: Uri) -> Response 
     }
 }
 
-pub async fn reset_session_key(State(state): State<AppState>, uri: Uri) -> Response {
+pub fn reset_session_key(state: &AppState, uri: &Uri) -> Response {
     let query = QueryParams::parse(uri.query());
-    let result = signed_user(&state, &query).and_then(|(appid, openid, signature)| {
+    let result = signed_user(state, &query).and_then(|(appid, openid, signature)| {
         let key = state.engine.reset_session_key(&appid, openid, signature)?;
         Ok((openid.to_owned(), key))
     });
@@ -81,15 +83,15 @@ pub async fn reset_session_key(State(state): State<AppState>, uri: Uri) -> Respo
 }
 
 /// POST only (43002), token from the query, then a JSON body `{"code", "openid"?}`.
-pub async fn get_phone_number(State(state): State<AppState>, request: Request) -> Response {
+pub async fn get_phone_number(state: &AppState, request: Request) -> Response {
     if request.method() != Method::POST {
         return state.wire.error(Family::Wxa, &WxError::new(REQUIRE_POST));
     }
     let (parts, body) = request.into_parts();
     let query = QueryParams::parse(parts.uri.query());
-    let result = match authorize(&state, &query) {
+    let result = match authorize(state, &query) {
         Ok(appid) => match read_body(body).await {
-            Ok(bytes) => redeem(&state, &appid, &bytes),
+            Ok(bytes) => redeem(state, &appid, &bytes),
             Err(err) => Err(err),
         },
         Err(err) => Err(err),
@@ -122,7 +124,7 @@ pub async fn get_phone_number(State(state): State<AppState>, request: Request) -
 
 fn redeem(state: &AppState, appid: &str, body: &[u8]) -> Result<PhoneInfo, WxError> {
     let map = json_object(body)?;
-    let code = json_str(&map, "code").ok_or(WxError::new(INVALID_CODE))?;
+    let code = json_str(&map, "code").ok_or_else(|| WxError::new(INVALID_CODE))?;
     let openid = json_str(&map, "openid");
     state
         .engine

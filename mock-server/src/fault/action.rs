@@ -1,6 +1,7 @@
 //! What an injected fault does to a request: a WeChat errcode, a slow or held answer, a broken
 //! HTTP answer, or a dropped connection.
 
+use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -8,7 +9,6 @@ use std::time::Duration;
 use axum::body::{Body, Bytes, HttpBody};
 use axum::extract::Request;
 use axum::http::{header, HeaderValue, StatusCode};
-use axum::middleware::Next;
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -261,9 +261,13 @@ impl Action {
         }
     }
 
-    /// Answers `request` according to this action. `next` is the normal handler, used by the
+    /// Answers `request` according to this action. `normal` is the normal handler, used by the
     /// actions that still give the normal answer.
-    pub async fn perform(&self, state: &AppState, request: Request, next: Next) -> Response {
+    pub async fn perform<N, F>(&self, state: &AppState, request: Request, normal: N) -> Response
+    where
+        N: FnOnce(Request) -> F,
+        F: Future<Output = Response>,
+    {
         let family = Family::of_path(request.uri().path());
         match self {
             Action::Errcode { errcode, errmsg } => {
@@ -276,7 +280,7 @@ impl Action {
             Action::Delay { delay_ms } => {
                 // A requested slow answer, not a way to make something expire: sleeping is the point.
                 hold(state, *delay_ms).await;
-                next.run(request).await
+                normal(request).await
             }
             Action::Timeout { delay_ms } => {
                 // Held without an answer; if the client gives up first, hyper drops this future.
@@ -304,14 +308,14 @@ impl Action {
             Action::Empty => state.wire.raw(family, StatusCode::OK, String::new()),
             Action::Reset => dropped_connection(),
             Action::ContentType { content_type } => {
-                let mut response = next.run(request).await;
+                let mut response = normal(request).await;
                 if let Ok(value) = HeaderValue::from_str(content_type) {
                     response.headers_mut().insert(header::CONTENT_TYPE, value);
                 }
                 response
             }
             Action::ErrcodeZero => {
-                let response = next.run(request).await;
+                let response = normal(request).await;
                 let (parts, body) = response.into_parts();
                 // The fake's own answers are small JSON objects; anything larger is passed on as is.
                 let Ok(bytes) = axum::body::to_bytes(body, 64 * 1024).await else {

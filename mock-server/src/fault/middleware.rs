@@ -2,6 +2,8 @@
 //! codes, then the normal handler. An injected answer comes before the handler looks at the
 //! request, so a login code hit by a fault stays redeemable.
 
+use std::future::Future;
+
 use axum::body::{to_bytes, Body};
 use axum::extract::{Request, State};
 use axum::middleware::Next;
@@ -29,20 +31,27 @@ pub const MAGIC_CODE: &str = "magic-code";
 /// Answers with an injected fault (or a magic code's errcode) before the handler looks at the
 /// request; otherwise passes it on.
 pub async fn middleware(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    apply(state, request, next).await
+    apply(&state, request, |request| next.run(request)).await
 }
 
-/// [`middleware`] called directly, by the journal's middleware that wraps it: one layer fewer
-/// on every request (each layer boxes the service it wraps and its future).
-pub async fn apply(state: AppState, request: Request, next: Next) -> Response {
+/// [`middleware`] as a plain function around `normal`, the handler that gives the normal
+/// answer: the journal calls it directly, with the WeChat handlers as `normal`, so a request
+/// goes through no layer at all (each layer boxes the service it wraps and its future).
+pub async fn apply<N, F>(state: &AppState, request: Request, normal: N) -> Response
+where
+    N: FnOnce(Request) -> F,
+    F: Future<Output = Response>,
+{
     let path = request.uri().path();
     if state.faults.has_rules_for(path) {
-        return with_rules(state, request, next).await;
+        // Boxed: the rule path's future (holds, sleeps) is large, and no request pays for its
+        // space unless a rule is installed for its path.
+        return Box::pin(with_rules(state, request, normal)).await;
     }
-    if let Some(response) = magic_answer(&state, &request) {
+    if let Some(response) = magic_answer(state, &request) {
         return response;
     }
-    next.run(request).await
+    normal(request).await
 }
 
 fn magic_answer(state: &AppState, request: &Request) -> Option<Response> {
@@ -62,7 +71,11 @@ fn magic_answer(state: &AppState, request: &Request) -> Option<Response> {
     Some(response)
 }
 
-async fn with_rules(state: AppState, request: Request, next: Next) -> Response {
+async fn with_rules<N, F>(state: &AppState, request: Request, normal: N) -> Response
+where
+    N: FnOnce(Request) -> F,
+    F: Future<Output = Response>,
+{
     let (parts, body) = request.into_parts();
     let path = parts.uri.path().to_owned();
     let Ok(bytes) = to_bytes(body, MAX_BODY_BYTES).await else {
@@ -74,9 +87,9 @@ async fn with_rules(state: AppState, request: Request, next: Next) -> Response {
     let decision = state.faults.decide(&path, &facts);
     let request = Request::from_parts(parts, Body::from(bytes));
     match decision {
-        None | Some((_, Outcome::Normal)) => match magic_answer(&state, &request) {
+        None | Some((_, Outcome::Normal)) => match magic_answer(state, &request) {
             Some(response) => response,
-            None => next.run(request).await,
+            None => normal(request).await,
         },
         Some((id, Outcome::Act(action))) => {
             // Tell the journal now: a held connection shows its fault before it ends.
@@ -84,7 +97,7 @@ async fn with_rules(state: AppState, request: Request, next: Next) -> Response {
                 state.journal.mark_fault(*entry, &id);
             }
             tracing::debug!(fault = %id, path = %crate::log::Escaped(&path), "injecting fault");
-            let mut response = action.perform(&state, request, next).await;
+            let mut response = action.perform(state, request, normal).await;
             response.extensions_mut().insert(Applied(id));
             response
         }

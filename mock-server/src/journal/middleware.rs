@@ -1,10 +1,13 @@
 //! Records every WeChat-API request on arrival and completes the entry with the answer.
 
+use std::future::Future;
+
 use axum::body::{to_bytes, Body, Bytes, HttpBody};
 use axum::extract::{Request, State};
 use axum::http::Method;
 use axum::middleware::Next;
 use axum::response::Response;
+use http_body_util::BodyExt as _;
 
 use super::entry::{Target, NO_ANSWER};
 use super::store::Arrival;
@@ -18,18 +21,30 @@ use crate::wire::Family;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Ticket(pub u64);
 
-/// Records every WeChat-API request and the answer given.
+/// Records every WeChat-API request and the answer given (the fault injector runs inside it,
+/// around the handler `next` leads to).
+pub async fn middleware(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    record(&state, request, |request| next.run(request)).await
+}
+
+/// [`middleware`] as a plain function around `normal`, the handler that gives the normal
+/// answer (the fault injector runs between them), so the WeChat API needs no layer.
 ///
 /// Both bodies are buffered: WeChat's bodies are small, and the journal must keep them. A body
 /// that fails mid-way (a `reset` fault) is recorded as [`NO_ANSWER`] and the failure is passed
 /// on so the client still sees the connection drop.
-pub async fn middleware(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn record<N, F>(state: &AppState, request: Request, normal: N) -> Response
+where
+    N: FnOnce(Request) -> F,
+    F: Future<Output = Response>,
+{
     let (mut parts, body) = request.into_parts();
     // Most WeChat calls are GETs without a body: skip the collect-and-rewrap for them.
     let body = if body.is_end_stream() {
         Bytes::new()
     } else {
-        match to_bytes(body, fault::MAX_BODY_BYTES).await {
+        // Boxed: only the requests that carry a body pay for this future's space.
+        match Box::pin(to_bytes(body, fault::MAX_BODY_BYTES)).await {
             Ok(bytes) => bytes,
             Err(_) => {
                 return state.wire.error(
@@ -54,20 +69,21 @@ pub async fn middleware(State(state): State<AppState>, request: Request, next: N
     let response = if parts.method == Method::CONNECT {
         // Not a proxy: answered here, before any fault or handler, with a status hyper does not
         // take as a tunnel being opened.
-        crate::api::connect_refused(&state)
+        crate::api::connect_refused(state)
     } else {
+        // An empty `Body` costs no allocation; a `Body` of empty bytes would.
+        let body = if body.is_empty() {
+            Body::empty()
+        } else {
+            Body::from(body)
+        };
         // The fault injector, called here rather than as a layer of its own.
-        fault::apply(
-            state.clone(),
-            Request::from_parts(parts, Body::from(body)),
-            next,
-        )
-        .await
+        fault::apply(state, Request::from_parts(parts, body), normal).await
     };
 
     let (parts, body) = response.into_parts();
     let applied = parts.extensions.get::<Applied>().map(|a| a.0.clone());
-    match to_bytes(body, usize::MAX).await {
+    match answer_bytes(body).await {
         Ok(bytes) => {
             state
                 .journal
@@ -79,4 +95,28 @@ pub async fn middleware(State(state): State<AppState>, request: Request, next: N
             fault::dropped_connection()
         }
     }
+}
+
+/// The whole body of an answer: the fake's own answers are a single frame, passed on as it is
+/// (no buffer list, no copy); a body of several frames is joined.
+async fn answer_bytes(mut body: Body) -> Result<Bytes, axum::Error> {
+    let mut first = Bytes::new();
+    let mut joined: Option<Vec<u8>> = None;
+    while let Some(frame) = body.frame().await {
+        // Trailers carry no body bytes.
+        let Ok(data) = frame?.into_data() else {
+            continue;
+        };
+        match &mut joined {
+            Some(joined) => joined.extend_from_slice(&data),
+            None if first.is_empty() => first = data,
+            None => {
+                let mut both = Vec::with_capacity(first.len() + data.len());
+                both.extend_from_slice(&first);
+                both.extend_from_slice(&data);
+                joined = Some(both);
+            }
+        }
+    }
+    Ok(joined.map_or(first, Bytes::from))
 }

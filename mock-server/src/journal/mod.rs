@@ -7,7 +7,7 @@ mod middleware;
 mod store;
 
 pub use entry::{JournalEntry, NO_ANSWER, TRUNCATED_MARKER};
-pub use middleware::{middleware, Ticket};
+pub use middleware::{middleware, record, Ticket};
 pub use store::{
     Journal, JournalFilter, JournalLimits, Page, DEFAULT_BODY_LIMIT, DEFAULT_CAPACITY,
     DEFAULT_MAX_BYTES,

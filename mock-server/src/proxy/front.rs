@@ -2,8 +2,8 @@
 //! (0x16 opens a TLS handshake: a client speaking TLS to the proxy itself), serves HTTP/1.1 on
 //! it, opens `CONNECT api.weixin.qq.com:443` tunnels and terminates TLS inside them; a TLS
 //! listener (the hosts-file mode) terminates TLS on every connection. Every request that
-//! [`decide`] lets through goes to the fake's own router, so journal, faults and rules see a
-//! direct request.
+//! [`decide`] lets through goes to the fake's own service (`crate::service`), so journal, faults
+//! and rules see a direct request.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -13,7 +13,6 @@ use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{header, Request, Response, StatusCode};
-use axum::Router;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::upgrade::OnUpgrade;
@@ -22,11 +21,11 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{oneshot, watch};
 use tokio_rustls::TlsAcceptor;
-use tower::ServiceExt as _;
 
 use super::target::{decide, Decision, Place};
 use crate::connection::{Registry, TrackedService, Watch};
 use crate::error::ServerError;
+use crate::service::FakeService;
 use crate::state::AppState;
 
 /// The first byte of a TLS record carrying a handshake.
@@ -60,7 +59,7 @@ where
     let loopback = listener.local_addr()?.ip().is_loopback();
     let registry = Registry::new(&state.connections);
     let front = Front {
-        router: crate::server::app_on(state, loopback),
+        fake: FakeService::new(state, loopback),
         acceptor: TlsAcceptor::from(tls),
         registry: registry.clone(),
     };
@@ -105,7 +104,7 @@ where
 
 #[derive(Clone)]
 struct Front {
-    router: Router,
+    fake: FakeService,
     acceptor: TlsAcceptor,
     registry: Arc<Registry>,
 }
@@ -222,12 +221,10 @@ impl Front {
         tunnel: Option<TunnelSlot>,
     ) -> Response<Body> {
         match decide(request, place) {
-            Decision::Fake(request) => {
-                match self.router.clone().oneshot(request.map(Body::new)).await {
-                    Ok(response) => response,
-                    Err(never) => match never {},
-                }
-            }
+            Decision::Fake(request) => match self.fake.answer(request).await {
+                Ok(response) => response,
+                Err(never) => match never {},
+            },
             Decision::Refuse(reason) => {
                 tracing::info!(reason = %reason, "impersonation front: refused");
                 refusal(reason)

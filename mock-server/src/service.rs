@@ -1,0 +1,131 @@
+//! The hyper service every connection of the fake is served by. A WeChat path goes straight to
+//! [`crate::api::answer`] (journal, faults, handler: plain function calls, no layer); `/` and the
+//! control API (`/__admin…`, console included) go to the axum router of [`crate::server::app`],
+//! with its CORS policy and guard. The router answers WeChat paths through the same
+//! `api::answer`, so which way a request goes changes its cost, never its answer.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
+
+use axum::body::{Body, HttpBody};
+use axum::http::{header, HeaderValue, Method};
+use axum::response::Response;
+use axum::Router;
+use tower::ServiceExt as _;
+
+use crate::state::AppState;
+
+/// The fake as one hyper service: a cheap handle (two `Arc`s) cloned per connection.
+#[derive(Clone)]
+pub struct FakeService {
+    state: AppState,
+    router: Router,
+}
+
+/// What [`FakeService`] answers with.
+pub type Answer = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+
+impl FakeService {
+    /// The service for `state` as served on a loopback address (or not: see
+    /// [`crate::server::app_on`]).
+    pub fn new(state: AppState, loopback: bool) -> Self {
+        Self {
+            router: crate::server::app_on(state.clone(), loopback),
+            state,
+        }
+    }
+
+    /// Answers one request, whatever its body type.
+    pub fn answer<B>(&self, request: axum::http::Request<B>) -> Answer
+    where
+        B: HttpBody<Data = axum::body::Bytes> + Send + 'static,
+        B::Error: Into<axum::BoxError>,
+    {
+        let request = request.map(Body::new);
+        if is_wechat(request.uri().path()) {
+            let state = self.state.clone();
+            Box::pin(async move {
+                let method = request.method().clone();
+                let response = crate::api::answer(&state, request).await;
+                Ok(as_routed(&method, response))
+            })
+        } else {
+            Box::pin(self.router.clone().oneshot(request))
+        }
+    }
+}
+
+impl<B> hyper::service::Service<axum::http::Request<B>> for FakeService
+where
+    B: HttpBody<Data = axum::body::Bytes> + Send + 'static,
+    B::Error: Into<axum::BoxError>,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Answer;
+
+    fn call(&self, request: axum::http::Request<B>) -> Answer {
+        self.answer(request)
+    }
+}
+
+/// True for the paths the WeChat API answers (its six endpoints and the 40066 of any other
+/// path); `/` (the console's pointer page for browsers) and `/__admin…` are the router's.
+/// Anything unusual (no leading `/`) goes to the router too, which answers every path.
+fn is_wechat(path: &str) -> bool {
+    path.starts_with('/') && path != "/" && !path.starts_with("/__admin")
+}
+
+/// What axum's router does to every answer it routes at the top level, done here for answers
+/// that skip it, so the bytes on the wire are the same: a `Content-Length` from an exact body
+/// size, and no body for `HEAD` (the journal has seen it already). A 2xx to `CONNECT` would
+/// lose its body too; the fake never gives one (`crate::api::connect_refused`).
+fn as_routed(method: &Method, mut response: Response) -> Response {
+    if method == Method::CONNECT && response.status().is_success() {
+        if response.headers().contains_key(header::CONTENT_LENGTH)
+            || response.headers().contains_key(header::TRANSFER_ENCODING)
+            || response.body().size_hint().lower() != 0
+        {
+            *response.body_mut() = Body::empty();
+        }
+        return response;
+    }
+    if !response.headers().contains_key(header::CONTENT_LENGTH) {
+        if let Some(size) = response.body().size_hint().exact() {
+            response
+                .headers_mut()
+                .insert(header::CONTENT_LENGTH, HeaderValue::from(size));
+        }
+    }
+    if method == Method::HEAD {
+        *response.body_mut() = Body::empty();
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wechat_paths_skip_the_router_and_the_control_api_does_not() {
+        for path in [
+            "/wxa/checksession",
+            "/sns/jscode2session",
+            "/nope",
+            "/WXA/x",
+        ] {
+            assert!(is_wechat(path), "{path}");
+        }
+        for path in [
+            "/",
+            "/__admin",
+            "/__admin/health",
+            "/__admin/console/app.js",
+            "",
+        ] {
+            assert!(!is_wechat(path), "{path}");
+        }
+    }
+}
