@@ -11,6 +11,7 @@ pub mod backend;
 pub mod case;
 pub mod clock;
 pub mod context;
+pub mod detail;
 pub mod discover;
 pub mod error;
 pub mod exchange;

@@ -189,4 +189,5 @@ matrix! {
     no_openid_check_fails_exactly_its_cases: "no-openid-check" => ["data.openid-mismatch"];
     errcode_zero_is_error_fails_exactly_its_cases: "errcode-zero-is-error" => ["login.errcode-zero"];
     upstream_error_500_fails_exactly_its_cases: "upstream-error-500" => ["login.upstream-error-status"];
+    internal_detail_fails_exactly_its_cases: "internal-detail" => ["robust.no-internal-detail"];
 }

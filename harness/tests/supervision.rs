@@ -127,6 +127,7 @@ async fn a_backend_that_dies_fails_the_case_in_progress_is_restarted_and_fails_s
         vec![
             "login.upstream-error-status",
             "login.upstream-garbage",
+            "robust.no-internal-detail",
             "robust.survives"
         ],
         "{:#?}",
@@ -147,6 +148,12 @@ async fn a_backend_that_dies_fails_the_case_in_progress_is_restarted_and_fails_s
         why.contains("the backend exited (status 70) during login.upstream-garbage")
             && why.contains("fatal: unexpected WeChat answer"),
         "{why}"
+    );
+    assert!(
+        reason(&report, "robust.no-internal-detail")
+            .contains("the backend exited (status 70) during robust.no-internal-detail"),
+        "{}",
+        reason(&report, "robust.no-internal-detail")
     );
     assert!(
         reason(&report, "robust.survives").contains("the backend exited (status 70)"),

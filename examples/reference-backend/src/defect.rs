@@ -47,6 +47,7 @@ pub enum Defect {
     StaleTokenBlocksLogin,
     SharedResponseObject,
     NoOpenidCheck,
+    InternalDetail,
 }
 
 impl Defect {
@@ -89,6 +90,7 @@ impl Defect {
         Defect::StaleTokenBlocksLogin,
         Defect::SharedResponseObject,
         Defect::NoOpenidCheck,
+        Defect::InternalDetail,
     ];
 
     /// The switch's kebab-case name (what `DEFECTS=` and `wxmock demo --defect` take).
@@ -131,6 +133,7 @@ impl Defect {
             Defect::StaleTokenBlocksLogin => "stale-token-blocks-login",
             Defect::SharedResponseObject => "shared-response-object",
             Defect::NoOpenidCheck => "no-openid-check",
+            Defect::InternalDetail => "internal-detail",
         }
     }
 
@@ -216,6 +219,7 @@ impl Defect {
             Defect::StaleTokenBlocksLogin => "runs the auth middleware on the login route too: a login that still carries an old or garbage token answers 403, locking the user out until they clear storage",
             Defect::SharedResponseObject => "builds login answers in one module-level object and sets userId only when it is still empty, so later users get the first user's userId",
             Defect::NoOpenidCheck => "returns decrypted userInfo without comparing its openId with the logged-in user's, so one user's profile can be posted as another's",
+            Defect::InternalDetail => "answers errors with the caught error's own text ({\"error\": err.to_string()}): the HTTP client's error chain, the page WeChat sent, the crypto library's padding error",
         }
     }
 }
@@ -257,7 +261,7 @@ mod tests {
     fn all_lists_every_defect_once() {
         let set: std::collections::BTreeSet<_> = Defect::ALL.iter().collect();
         assert_eq!(set.len(), Defect::ALL.len());
-        assert_eq!(Defect::ALL.len(), 37);
+        assert_eq!(Defect::ALL.len(), 38);
     }
 
     #[test]

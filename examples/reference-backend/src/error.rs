@@ -57,6 +57,9 @@ pub enum ApiError {
     NotFound,
     /// Only reachable through a defect switch: the generic answer of a crashed handler.
     Internal,
+    /// Only reachable through the defect `internal-detail`: the status of the error it stands
+    /// for, with the caught error's own text as the message (`{"error": err.to_string()}`).
+    Exposed(StatusCode, String),
 }
 
 impl ApiError {
@@ -72,6 +75,7 @@ impl ApiError {
             ApiError::Upstream => StatusCode::BAD_GATEWAY,
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::Exposed(status, _) => *status,
         }
     }
 
@@ -86,13 +90,16 @@ impl ApiError {
             ApiError::InvalidEncryptedData => "invalid encrypted data",
             ApiError::InvalidPhoneCode => "invalid phone code",
             ApiError::NotFound => "not found",
-            ApiError::Internal => "internal server error",
+            ApiError::Internal | ApiError::Exposed(..) => "internal server error",
         }
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        if let ApiError::Exposed(status, detail) = self {
+            return (status, Json(json!({ "error": detail }))).into_response();
+        }
         (self.status(), Json(json!({ "error": self.message() }))).into_response()
     }
 }

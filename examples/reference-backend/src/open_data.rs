@@ -69,16 +69,27 @@ pub fn open(
     appid: &str,
     rules: Rules,
 ) -> Result<Value, OpenDataError> {
-    let key: [u8; 16] = STANDARD
-        .decode(session_key)
-        .ok()
-        .and_then(|k| k.try_into().ok())
-        .ok_or(OpenDataError::BadSessionKey)?;
-    let iv: [u8; 16] = STANDARD
-        .decode(sealed.iv)
-        .ok()
-        .and_then(|iv| iv.try_into().ok())
-        .ok_or(OpenDataError::BadIv)?;
+    open_detailed(sealed, session_key, appid, rules).map_err(|(err, _)| err)
+}
+
+/// [`open`], with the text the failing library gave (base64's, the unpadding's, the JSON
+/// parser's), which only the defect `internal-detail` passes on to a client.
+pub fn open_detailed(
+    sealed: &Sealed<'_>,
+    session_key: &str,
+    appid: &str,
+    rules: Rules,
+) -> Result<Value, (OpenDataError, String)> {
+    let own = |err: OpenDataError| (err, err.to_string());
+    let block = |text: &str, err: OpenDataError| -> Result<[u8; 16], (OpenDataError, String)> {
+        let bytes = STANDARD.decode(text).map_err(|e| (err, e.to_string()))?;
+        let len = bytes.len();
+        bytes
+            .try_into()
+            .map_err(|_| (err, format!("expected 16 bytes, got {len}")))
+    };
+    let key = block(session_key, OpenDataError::BadSessionKey)?;
+    let iv = block(sealed.iv, OpenDataError::BadIv)?;
     let engine = if rules.urlsafe_base64 {
         URL_SAFE
     } else {
@@ -86,31 +97,32 @@ pub fn open(
     };
     let ciphertext = engine
         .decode(sealed.encrypted_data)
-        .map_err(|_| OpenDataError::BadBase64)?;
+        .map_err(|e| (OpenDataError::BadBase64, e.to_string()))?;
     if ciphertext.is_empty() || ciphertext.len() % 16 != 0 {
-        return Err(OpenDataError::BadLength);
+        return Err(own(OpenDataError::BadLength));
     }
     let plaintext = Decryptor::new(&key.into(), &iv.into())
         .decrypt_padded_vec_mut::<Pkcs7>(&ciphertext)
-        .map_err(|_| OpenDataError::BadPadding)?;
-    let value: Value = serde_json::from_slice(&plaintext).map_err(|_| {
-        if plaintext.last() == Some(&b'}') {
+        .map_err(|e| (OpenDataError::BadPadding, e.to_string()))?;
+    let value: Value = serde_json::from_slice(&plaintext).map_err(|e| {
+        let err = if plaintext.last() == Some(&b'}') {
             OpenDataError::CorruptedJson
         } else {
             OpenDataError::NotJson
-        }
+        };
+        (err, e.to_string())
     })?;
     if !value.is_object() {
-        return Err(OpenDataError::NotJson);
+        return Err(own(OpenDataError::NotJson));
     }
     if !rules.skip_watermark
         && value.pointer("/watermark/appid").and_then(Value::as_str) != Some(appid)
     {
-        return Err(OpenDataError::Watermark);
+        return Err(own(OpenDataError::Watermark));
     }
     if let (Some(raw), Some(signature)) = (sealed.raw_data, sealed.signature) {
         if !signature.eq_ignore_ascii_case(&raw_data_signature(raw, session_key)) {
-            return Err(OpenDataError::Signature);
+            return Err(own(OpenDataError::Signature));
         }
     }
     Ok(value)

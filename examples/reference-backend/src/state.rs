@@ -75,6 +75,16 @@ impl Shared {
         ApiError::Upstream
     }
 
+    /// The answer for `err`, carrying the caught error's own text under the defect
+    /// `internal-detail` (what `res.status(500).json({error: e.message})` does).
+    pub fn exposed(&self, err: ApiError, detail: &str) -> ApiError {
+        if self.has(Defect::InternalDetail) {
+            ApiError::Exposed(err.status(), detail.to_owned())
+        } else {
+            err
+        }
+    }
+
     pub fn is_wedged(&self) -> bool {
         self.wedged.load(Ordering::Relaxed)
     }

@@ -654,3 +654,46 @@ async fn no_openid_check_accepts_user_info_naming_another_openid() {
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["data"]["openId"], OPENID);
 }
+
+#[tokio::test]
+async fn internal_detail_answers_with_the_page_wechat_sent_and_the_unpadding_error() {
+    let s = setup(&[Defect::InternalDetail]).await;
+    Mock::given(path("/sns/jscode2session"))
+        .and(query_param("js_code", "page"))
+        .respond_with(ResponseTemplate::new(502).set_body_string("<html>nginx gateway page</html>"))
+        .mount(&s.wechat)
+        .await;
+    let (status, body) = s.login("page").await;
+    assert_eq!(status, StatusCode::BAD_GATEWAY);
+    let error = body["error"].as_str().unwrap();
+    assert!(error.contains("<html>nginx gateway page</html>"), "{error}");
+    assert!(!error.contains(SECRET), "{error}");
+
+    let token = s.login_as("c", OPENID, SESSION_KEY).await;
+    let mut garbled = STANDARD.decode(VECTOR_DATA).unwrap();
+    let last = garbled.len() - 1;
+    garbled[last] ^= 0x55;
+    let (status, body) = s
+        .post(
+            "/api/user-info",
+            Some(&token),
+            json!({"encryptedData": STANDARD.encode(garbled), "iv": VECTOR_IV}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["error"], "Unpad Error");
+}
+
+#[tokio::test]
+async fn without_internal_detail_the_same_failures_answer_short_fixed_messages() {
+    let s = setup(&[]).await;
+    Mock::given(path("/sns/jscode2session"))
+        .and(query_param("js_code", "page"))
+        .respond_with(ResponseTemplate::new(502).set_body_string("<html>nginx gateway page</html>"))
+        .mount(&s.wechat)
+        .await;
+    assert_eq!(
+        s.login("page").await,
+        (StatusCode::BAD_GATEWAY, json!({"error": "upstream error"}))
+    );
+}

@@ -1,11 +1,12 @@
 //! The conformance catalogue: the `Case` abstraction and the registry in catalogue order. One
-//! file per case family (login, token, crypto = data.*, access_token, robustness), because each
+//! file per case family (login, token, crypto = data.*, access_token, robustness, leak), because each
 //! family needs different parts of the profile and of the fake.
 
 pub mod access_token;
 pub mod auth;
 pub mod crypto;
 pub mod isolation;
+pub mod leak;
 pub mod lifetime;
 pub mod login;
 pub mod robustness;
@@ -218,6 +219,7 @@ pub fn catalogue() -> Vec<Case> {
     all.extend(access_token::cases());
     all.extend(run_level);
     all.extend(robustness::cases());
+    all.extend(leak::cases());
     // After robust.*: a reset from WeChat may poison a backend's connection pool for the rest of
     // the run, which robust.survives judges on its own.
     all.extend(last);

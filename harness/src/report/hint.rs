@@ -46,6 +46,9 @@ pub fn for_case(id: &str) -> &'static str {
         "token.accepted" => {
             "Accept the token your login issued on the protected endpoint, in the place the profile's [auth] says."
         }
+        "robust.no-internal-detail" => {
+            "Answer errors with a message you wrote for the client (and WeChat's errcode if useful), never the caught exception's e.message / str(e): log the detail on the server, answer {\"error\":\"upstream error\"} or \"invalid encrypted data\"."
+        }
         _ if id.starts_with("login.") => {
             "Follow WeChat's login contract: exchange each code once with jscode2session, read errcode from the HTTP 200 body, and issue a token only for a session_key and openid."
         }

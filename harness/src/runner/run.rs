@@ -24,6 +24,7 @@ use crate::fake::Fake;
 use crate::profile::{Profile, Vars};
 use crate::report::{CaseReport, Event, Interruption, Reporter, RunReport, Summary};
 use crate::selection::{select, ExpectedFailures};
+use crate::transport::Failure;
 
 /// How many journal entries a failure's evidence carries at most (the newest are kept).
 const JOURNAL_EVIDENCE_LIMIT: usize = 12;
@@ -266,7 +267,15 @@ pub async fn run(
         if ctx.silence.down_since().is_some() && matches!(outcome, Outcome::Skipped { .. }) {
             skipped_silent += 1;
         }
-        watch.after_case(case.id, &mut outcome, &mut warnings).await;
+        let lost_connection = ctx.exchanges.iter().any(|x| {
+            matches!(
+                x.failure,
+                Some(Failure::Refused | Failure::Reset | Failure::Closed)
+            )
+        });
+        watch
+            .after_case(case.id, &mut outcome, &mut warnings, lost_connection)
+            .await;
         blocker.observe(case.id, &outcome);
         let duration_ms = u64::try_from(case_started.elapsed().as_millis()).unwrap_or(u64::MAX);
         if let Some(evidence) = outcome.evidence_mut() {

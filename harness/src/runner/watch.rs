@@ -65,14 +65,17 @@ impl Watch {
 
     /// After a case: turns an exit of the started backend into this case's failure and starts
     /// it again; notices a backend that stopped answering (reported once, in `warnings`).
+    /// `lost_connection`: a request of the case got its connection refused, reset or closed
+    /// (a case that goes on, or passes, after that still waits for a dying backend's exit).
     pub async fn after_case(
         &mut self,
         case_id: &str,
         outcome: &mut Outcome,
         warnings: &mut Vec<String>,
+        lost_connection: bool,
     ) {
-        let transport =
-            matches!(outcome, Outcome::Errored { reason, .. } if reason.starts_with(TRANSPORT));
+        let transport = lost_connection
+            || matches!(outcome, Outcome::Errored { reason, .. } if reason.starts_with(TRANSPORT));
         let mut exited = self.process.as_mut().and_then(|p| p.exited());
         if transport && exited.is_none() {
             // A reset connection often arrives a moment before the dying process is reaped: give

@@ -104,15 +104,21 @@ pub async fn handle(
 
 /// One jscode2session call, and what its answer means for this login.
 async fn exchange(state: &AppState, code: &str) -> Result<WeChatIdentity, ApiError> {
-    let answer = match state.wechat.code_to_session(code).await {
+    let answer = match state.wechat.code_to_session_detailed(code).await {
         Ok(answer) => answer,
-        Err(UpstreamError::Status(_) | UpstreamError::NotJson)
-            if state.has(Defect::AcceptGarbageUpstream) =>
+        Err(failure)
+            if matches!(
+                failure.error,
+                UpstreamError::Status(_) | UpstreamError::NotJson
+            ) && state.has(Defect::AcceptGarbageUpstream) =>
         {
             // The bug: whatever came back is treated as a (blank) successful answer.
             return Ok(sns::identity_unchecked(&Map::new()));
         }
-        Err(err) => return Err(state.upstream_failure(err)),
+        Err(failure) => {
+            let err = state.upstream_failure(failure.error);
+            return Err(state.exposed(err, &failure.detail));
+        }
     };
     if state.has(Defect::ErrcodeZeroIsError) && answer.contains_key("errcode") {
         // The bug: `if (data.errcode !== undefined) fail()`, errcode 0 included.

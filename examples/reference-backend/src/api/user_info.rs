@@ -73,7 +73,16 @@ pub async fn handle(
             }
             Ok(Json(json!({ "data": data })))
         }
-        Err(err) => Err(refusal(&state, err)),
+        Err(err) => {
+            let refused = refusal(&state, err);
+            if state.has(Defect::InternalDetail) {
+                // The library's own text, as a catch block passing `e.message` on gives it.
+                if let Err((_, detail)) = open_data::open_detailed(&sealed, current, appid, rules) {
+                    return Err(state.exposed(refused, &detail));
+                }
+            }
+            Err(refused)
+        }
     }
 }
 

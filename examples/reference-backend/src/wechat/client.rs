@@ -57,6 +57,27 @@ impl UpstreamError {
     }
 }
 
+/// A failed WeChat call with the text the HTTP client or WeChat gave for it: the client
+/// library's error chain, or the status and body WeChat answered. Only the defect
+/// `internal-detail` passes `detail` on to a client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UpstreamFailure {
+    pub error: UpstreamError,
+    pub detail: String,
+}
+
+/// An error and its causes, `: `-separated, as `err.to_string()` on a caught exception reads.
+fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
 /// The appsecret. `Debug` prints `***`.
 #[derive(Clone)]
 pub struct AppSecret(String);
@@ -117,21 +138,40 @@ impl WeChat {
         &self,
         request: reqwest::RequestBuilder,
     ) -> Result<Map<String, Value>, UpstreamError> {
-        let response = request
-            .send()
-            .await
-            .map_err(|e| UpstreamError::from_reqwest(&e))?;
+        self.json_detailed(request).await.map_err(|f| f.error)
+    }
+
+    /// [`WeChat::json`], keeping what the client library or WeChat said about a failure (the
+    /// URL left out of the client's error: it carries the appsecret).
+    pub(crate) async fn json_detailed(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<Map<String, Value>, UpstreamFailure> {
+        let transport = |e: reqwest::Error| UpstreamFailure {
+            error: UpstreamError::from_reqwest(&e),
+            detail: error_chain(&e.without_url()),
+        };
+        let response = request.send().await.map_err(transport)?;
         let status = response.status();
-        let body = response
-            .bytes()
-            .await
-            .map_err(|e| UpstreamError::from_reqwest(&e))?;
+        let body = response.bytes().await.map_err(transport)?;
+        let text = String::from_utf8_lossy(&body);
+        let shown: String = text.chars().take(300).collect();
         if status != reqwest::StatusCode::OK {
-            return Err(UpstreamError::Status(status.as_u16()));
+            return Err(UpstreamFailure {
+                error: UpstreamError::Status(status.as_u16()),
+                detail: format!("wechat answered {status}: {shown}"),
+            });
         }
         match serde_json::from_slice(&body) {
             Ok(Value::Object(map)) => Ok(map),
-            _ => Err(UpstreamError::NotJson),
+            Ok(_) => Err(UpstreamFailure {
+                error: UpstreamError::NotJson,
+                detail: format!("not an object: {shown}"),
+            }),
+            Err(e) => Err(UpstreamFailure {
+                error: UpstreamError::NotJson,
+                detail: format!("{e}: {shown}"),
+            }),
         }
     }
 }

@@ -8,4 +8,4 @@ pub mod sns;
 pub mod wxa;
 
 pub use access_token::{AccessToken, AccessTokenCache};
-pub use client::{UpstreamError, WeChat};
+pub use client::{UpstreamError, UpstreamFailure, WeChat};

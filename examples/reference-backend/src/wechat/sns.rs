@@ -3,12 +3,22 @@
 
 use serde_json::{Map, Value};
 
-use super::client::{errcode, UpstreamError, WeChat};
+use super::client::{errcode, UpstreamError, UpstreamFailure, WeChat};
 use crate::session::{SessionKey, WeChatIdentity};
 
 impl WeChat {
     /// Calls jscode2session once and returns its answer (HTTP 200, a JSON object).
     pub async fn code_to_session(&self, code: &str) -> Result<Map<String, Value>, UpstreamError> {
+        self.code_to_session_detailed(code)
+            .await
+            .map_err(|f| f.error)
+    }
+
+    /// [`WeChat::code_to_session`], keeping what the client or WeChat said about a failure.
+    pub async fn code_to_session_detailed(
+        &self,
+        code: &str,
+    ) -> Result<Map<String, Value>, UpstreamFailure> {
         let mut query = vec![
             ("appid", self.appid.as_str()),
             ("secret", self.secret()),
@@ -18,7 +28,7 @@ impl WeChat {
             query.push(("grant_type", "authorization_code"));
         }
         let request = self.http.get(self.url("/sns/jscode2session")).query(&query);
-        self.json(request).await
+        self.json_detailed(request).await
     }
 }
 

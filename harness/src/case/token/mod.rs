@@ -16,6 +16,7 @@ mod unpredictable;
 
 use super::{Case, Severity};
 
+pub(crate) use refusal::GARBAGE_TOKENS;
 pub(crate) use shared::{access_tokens_of_run, redacted};
 
 /// The cases of this family, in catalogue order.

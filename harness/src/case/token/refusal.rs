@@ -67,7 +67,7 @@ pub(super) fn missing(ctx: &mut Ctx) -> CaseFuture<'_> {
 }
 
 /// Malformed tokens a careless parser chokes on. All are safe as header values.
-const GARBAGE_TOKENS: &[(&str, &str)] = &[
+pub(crate) const GARBAGE_TOKENS: &[(&str, &str)] = &[
     ("a random word", "garbage"),
     ("three dots of nothing", ".."),
     ("three parts that are not base64 JSON", "not.a.jwt"),

@@ -1,0 +1,112 @@
+//! robust.no-internal-detail and robust.no-secret-in-logs on backends of the real-world shapes
+//! they exist for (tests/backends/, plain Node or Python's standard library), and on the
+//! reference backend run as a process: each case fails on the backend with the defect and passes
+//! on the same backend without it.
+
+use std::process::Command;
+
+use wxmock_harness::profile::Profile;
+use wxmock_harness::runner::{run, RunOptions};
+
+fn have(tool: &str) -> bool {
+    let ok = Command::new(tool)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        assert!(std::env::var_os("CI").is_none(), "{tool} is required in CI");
+        eprintln!("skipped: {tool} is not installed");
+    }
+    ok
+}
+
+/// A profile for `script` run by `program`, with `defect` in its environment.
+fn profile(program: &str, script: &str, defect: &str, sections: &str) -> Profile {
+    let script = format!("{}/tests/backends/{script}", env!("CARGO_MANIFEST_DIR"));
+    let text = format!(
+        r#"
+[backend]
+base_url = "http://127.0.0.1:{{{{port}}}}"
+command = [{program:?}, {script:?}]
+ready_url = "/ready"
+ready_timeout_secs = 20
+[backend.env]
+PORT = "{{{{port}}}}"
+WX_API_BASE = "{{{{wechat_base_url}}}}"
+WX_APPID = "{{{{appid}}}}"
+WX_SECRET = "{{{{secret}}}}"
+DEFECT = {defect:?}
+{sections}
+"#
+    );
+    Profile::from_toml_str(&text, script.rsplit('/').next().unwrap_or("backend")).expect("valid")
+}
+
+/// Runs `ids`; returns (id, status, reason) in catalogue order.
+async fn statuses(profile: Profile, ids: &[&str]) -> Vec<(String, String, String)> {
+    let options = RunOptions {
+        seed: Some(11),
+        only: ids.iter().map(|s| s.to_string()).collect(),
+        ..RunOptions::default()
+    };
+    let report = run(profile, options, None, &mut []).await.expect("run");
+    assert_eq!(report.cases.len(), ids.len(), "unknown ids in {ids:?}");
+    report
+        .cases
+        .iter()
+        .map(|c| {
+            (
+                c.id.clone(),
+                c.status.clone(),
+                c.reason.clone().unwrap_or_default(),
+            )
+        })
+        .collect()
+}
+
+fn status_of<'a>(got: &'a [(String, String, String)], id: &str) -> (&'a str, &'a str) {
+    got.iter()
+        .find(|(i, _, _)| i == id)
+        .map(|(_, s, r)| (s.as_str(), r.as_str()))
+        .unwrap_or_else(|| panic!("{id} did not run"))
+}
+
+const EXPRESS: &str = r#"
+[login]
+path = "/api/login"
+token_pointer = "/token"
+[protected]
+path = "/api/me"
+identity_pointer = "/openid"
+[rejected]
+statuses = [401, 403]
+[user_info]
+path = "/api/user-info"
+result_pointer = "/data"
+"#;
+
+#[tokio::test]
+async fn an_express_catch_all_answering_e_message_fails_robust_no_internal_detail() {
+    if !have("node") {
+        return;
+    }
+    let ids = ["robust.no-internal-detail"];
+    let bad = statuses(
+        profile("node", "express-catch-all.js", "error-message", EXPRESS),
+        &ids,
+    )
+    .await;
+    let (status, reason) = status_of(&bad, "robust.no-internal-detail");
+    assert_eq!(status, "failed", "{reason}");
+    for wanted in [
+        "is not valid JSON",
+        "bad decrypt",
+        "Invalid initialization vector",
+        "login while WeChat answers an HTML 502 page",
+    ] {
+        assert!(reason.contains(wanted), "{wanted} not in: {reason}");
+    }
+    let clean = statuses(profile("node", "express-catch-all.js", "", EXPRESS), &ids).await;
+    let (status, reason) = status_of(&clean, "robust.no-internal-detail");
+    assert_eq!(status, "passed", "{reason}");
+}
