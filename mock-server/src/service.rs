@@ -7,6 +7,7 @@
 use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
+use std::task::{Context, Poll};
 
 use axum::body::{Body, HttpBody};
 use axum::http::{header, HeaderValue, Method};
@@ -14,6 +15,7 @@ use axum::response::Response;
 use axum::Router;
 use tower::ServiceExt as _;
 
+use crate::api::AtOnce;
 use crate::state::AppState;
 
 /// The fake as one hyper service: a cheap handle (two `Arc`s) cloned per connection.
@@ -23,8 +25,25 @@ pub struct FakeService {
     router: Router,
 }
 
-/// What [`FakeService`] answers with.
-pub type Answer = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+/// What [`FakeService`] answers with: the answer itself when it was ready at once (the usual
+/// WeChat call), or the work still to do.
+pub enum Answer {
+    /// Answered while the request was handed over.
+    Ready(std::future::Ready<Result<Response, Infallible>>),
+    /// Still to answer.
+    Waiting(Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>),
+}
+
+impl Future for Answer {
+    type Output = Result<Response, Infallible>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.get_mut() {
+            Answer::Ready(ready) => Pin::new(ready).poll(cx),
+            Answer::Waiting(waiting) => waiting.as_mut().poll(cx),
+        }
+    }
+}
 
 impl FakeService {
     /// The service for `state` as served on a loopback address (or not: see
@@ -42,16 +61,24 @@ impl FakeService {
         B: HttpBody<Data = axum::body::Bytes> + Send + 'static,
         B::Error: Into<axum::BoxError>,
     {
-        let request = request.map(Body::new);
-        if is_wechat(request.uri().path()) {
-            let state = self.state.clone();
-            Box::pin(async move {
-                let method = request.method().clone();
-                let response = crate::api::answer(&state, request).await;
+        if !is_wechat(request.uri().path()) {
+            return Answer::Waiting(Box::pin(
+                self.router.clone().oneshot(request.map(Body::new)),
+            ));
+        }
+        let method = request.method().clone();
+        let state = self.state.clone();
+        match crate::api::answer_at_once(&self.state, request) {
+            AtOnce::Answered(response) => {
+                Answer::Ready(std::future::ready(Ok(as_routed(&method, response))))
+            }
+            AtOnce::Unfinished(unfinished) => Answer::Waiting(Box::pin(async move {
+                Ok(as_routed(&method, unfinished.finish(&state).await))
+            })),
+            AtOnce::Declined(request) => Answer::Waiting(Box::pin(async move {
+                let response = crate::api::answer(&state, request.map(Body::new)).await;
                 Ok(as_routed(&method, response))
-            })
-        } else {
-            Box::pin(self.router.clone().oneshot(request))
+            })),
         }
     }
 }
@@ -93,6 +120,8 @@ fn as_routed(method: &Method, mut response: Response) -> Response {
     }
     if !response.headers().contains_key(header::CONTENT_LENGTH) {
         if let Some(size) = response.body().size_hint().exact() {
+            // Set here, as axum does, rather than left to hyper: hyper would write it after a
+            // `connection: close` it adds itself, and the bytes would differ.
             response
                 .headers_mut()
                 .insert(header::CONTENT_LENGTH, HeaderValue::from(size));

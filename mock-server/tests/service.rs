@@ -127,3 +127,40 @@ async fn a_head_request_gets_the_length_of_the_body_it_does_not_get() {
         "{head_lines}"
     );
 }
+
+#[tokio::test]
+async fn answers_bent_by_faults_are_the_routers_too() {
+    let (served, routed) = both_ways().await;
+    for rule in [
+        r#"{"path":"/wxa/checksession","fault":"garbage"}"#,
+        r#"{"path":"/cgi-bin/token","fault":"http_status","status":502}"#,
+        r#"{"path":"/wxa/resetusersessionkey","fault":"empty"}"#,
+        r#"{"path":"/sns/jscode2session","fault":"content_type","content_type":"text/html"}"#,
+    ] {
+        let request = format!(
+            "POST /__admin/faults HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{rule}",
+            rule.len()
+        );
+        assert!(
+            raw(served, &request).await.starts_with("HTTP/1.1 201"),
+            "{rule}"
+        );
+    }
+    for target in [
+        "/wxa/checksession?openid=o1",
+        "/cgi-bin/token?grant_type=client_credential",
+        "/wxa/resetusersessionkey",
+        "/sns/jscode2session?appid=wx1",
+    ] {
+        for method in ["GET", "HEAD"] {
+            let request = format!(
+                "{method} {target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+            );
+            assert_eq!(
+                raw(served, &request).await,
+                raw(routed, &request).await,
+                "{request:?}"
+            );
+        }
+    }
+}

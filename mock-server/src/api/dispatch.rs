@@ -3,12 +3,14 @@
 //! every WeChat path, and the axum router (`crate::server::app`) calls the same function, so a
 //! request answered either way goes through exactly the same code.
 
+use axum::body::HttpBody;
 use axum::extract::Request;
 use axum::http::Uri;
 use axum::response::Response;
 
 use super::{sns, token, wxa};
 use crate::errcode::{WxError, INVALID_URL};
+use crate::journal::Unfinished;
 use crate::state::AppState;
 use crate::wire::Family;
 
@@ -33,14 +35,56 @@ async fn journaled(state: &AppState, request: Request) -> Response {
 /// The handler of the request's path, without journal or faults (paths are case-sensitive).
 pub async fn handle(state: &AppState, request: Request) -> Response {
     match request.uri().path() {
-        "/sns/jscode2session" => sns::jscode2session(state, request.uri()),
-        "/cgi-bin/token" => token::token(state, request.uri()),
         // The POST endpoints' futures (body reads) boxed: GET requests do not carry them.
-        "/cgi-bin/stable_token" => Box::pin(token::stable_token(state, request)).await,
-        "/wxa/checksession" => wxa::check_session(state, request.uri()),
-        "/wxa/resetusersessionkey" => wxa::reset_session_key(state, request.uri()),
-        "/wxa/business/getuserphonenumber" => Box::pin(wxa::get_phone_number(state, request)).await,
-        _ => unknown(state, request.uri()),
+        STABLE_TOKEN => Box::pin(token::stable_token(state, request)).await,
+        PHONE_NUMBER => Box::pin(wxa::get_phone_number(state, request)).await,
+        _ => handle_query(state, request.uri()),
+    }
+}
+
+/// The endpoints that read a body; every other path is answered from its query alone.
+const STABLE_TOKEN: &str = "/cgi-bin/stable_token";
+const PHONE_NUMBER: &str = "/wxa/business/getuserphonenumber";
+
+/// The handler of a path answered from its query alone (any but the two POST endpoints).
+fn handle_query(state: &AppState, uri: &Uri) -> Response {
+    match uri.path() {
+        "/sns/jscode2session" => sns::jscode2session(state, uri),
+        "/cgi-bin/token" => token::token(state, uri),
+        "/wxa/checksession" => wxa::check_session(state, uri),
+        "/wxa/resetusersessionkey" => wxa::reset_session_key(state, uri),
+        _ => unknown(state, uri),
+    }
+}
+
+/// What [`answer_at_once`] did with a request.
+pub(crate) enum AtOnce<B> {
+    /// Answered (and journaled) without waiting.
+    Answered(Response),
+    /// Answered, but the answer's body is still coming: finish it to journal it.
+    Unfinished(Box<Unfinished>),
+    /// Not a request for this path: here it is back, untouched, for [`answer`].
+    Declined(Request<B>),
+}
+
+/// [`answer`] without waiting, for a request that gives nothing to wait for: no log line to
+/// write, no body, no fault rule for its path, and a path answered from its query alone — the
+/// usual WeChat call. Its answer is then ready before the server reads on, and the request
+/// (whose head still shares the connection's read buffer) is gone by then.
+pub(crate) fn answer_at_once<B: HttpBody>(state: &AppState, request: Request<B>) -> AtOnce<B> {
+    let path = request.uri().path();
+    if tracing::enabled!(tracing::Level::INFO)
+        || !request.body().is_end_stream()
+        || path == STABLE_TOKEN
+        || path == PHONE_NUMBER
+        || state.faults.has_rules_for(path)
+    {
+        return AtOnce::Declined(request);
+    }
+    let (parts, _empty) = request.into_parts();
+    match crate::journal::record_at_once(state, parts, |parts| handle_query(state, &parts.uri)) {
+        Ok(response) => AtOnce::Answered(response),
+        Err(unfinished) => AtOnce::Unfinished(unfinished),
     }
 }
 

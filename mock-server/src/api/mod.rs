@@ -20,6 +20,7 @@ use crate::state::AppState;
 use crate::wire::Family;
 
 pub use dispatch::{answer, handle};
+pub(crate) use dispatch::{answer_at_once, AtOnce};
 pub use request::QueryParams;
 
 /// The WeChat endpoints as axum routes, without journal or faults (the server itself calls

@@ -38,6 +38,16 @@ pub fn query_param<'a>(query: Option<&'a str>, name: &str) -> Option<Cow<'a, str
     None
 }
 
+/// The value of `pair` (whose raw value part is `value`), percent-decoded.
+fn decoded<'a>(pair: &'a str, value: &'a str) -> Cow<'a, str> {
+    if !needs_decoding(value) {
+        return Cow::Borrowed(value);
+    }
+    form_urlencoded::parse(pair.as_bytes())
+        .next()
+        .map_or(Cow::Borrowed(""), |(_, v)| Cow::Owned(v.into_owned()))
+}
+
 /// True when a query component has escapes (`%XX` or `+`). Scanned 16 bytes at a time without
 /// branching inside a block, which the compiler turns into wide compares: the values scanned on
 /// every request are long tokens and signatures that almost never have an escape.
@@ -70,10 +80,27 @@ fn body_field(body: &[u8], name: &str) -> Option<String> {
 /// The tenant a request concerns: `appid` in the query, else the app owning the query's
 /// `access_token`, else `appid` in a JSON body (stable_token).
 pub fn appid_of(engine: &Engine, query: Option<&str>, body: &[u8]) -> Option<String> {
-    if let Some(appid) = query_param(query, "appid") {
-        return Some(appid.into_owned());
+    // One pass for both names (this runs on every request): the first `appid` wins wherever it
+    // is, else the first `access_token`.
+    let mut token = None;
+    for pair in query.unwrap_or("").split('&') {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let key = if needs_decoding(key) {
+            match form_urlencoded::parse(pair.as_bytes()).next() {
+                Some((key, _)) => key,
+                None => continue,
+            }
+        } else {
+            Cow::Borrowed(key)
+        };
+        if key == "appid" {
+            return Some(decoded(pair, value).into_owned());
+        }
+        if key == "access_token" && token.is_none() {
+            token = Some(decoded(pair, value));
+        }
     }
-    if let Some(token) = query_param(query, "access_token") {
+    if let Some(token) = token {
         return engine.appid_of_access_token(&token);
     }
     if body.is_empty() {
@@ -137,6 +164,37 @@ mod tests {
             Some("")
         );
         assert_eq!(query_param(Some("xappid=1"), "appid"), None);
+    }
+
+    #[test]
+    fn the_appid_comes_from_the_query_wherever_it_is_then_from_the_first_token() {
+        let engine = Engine::new(
+            &crate::Config::default(),
+            crate::Clock::fixed(1_700_000_000),
+        );
+        let token = engine.mint_access_token(crate::DEMO_APPID).unwrap();
+        let of = |query: &str| appid_of(&engine, Some(query), b"");
+        assert_eq!(
+            of(&format!("access_token={token}&appid=wx9")).as_deref(),
+            Some("wx9")
+        );
+        assert_eq!(
+            of(&format!("%61ppid=wx%39&access_token={token}")).as_deref(),
+            Some("wx9")
+        );
+        assert_eq!(
+            of(&format!("access_token={token}&access_token=other")).as_deref(),
+            Some(crate::DEMO_APPID)
+        );
+        assert_eq!(
+            of(&format!("access_token=other&access_token={token}")),
+            None
+        );
+        assert_eq!(of("appid=&appid=wx1").as_deref(), Some(""));
+        assert_eq!(
+            appid_of(&engine, None, br#"{"appid":"wx2"}"#).as_deref(),
+            Some("wx2")
+        );
     }
 
     #[test]

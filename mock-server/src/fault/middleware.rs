@@ -6,6 +6,7 @@ use std::future::Future;
 
 use axum::body::{to_bytes, Body};
 use axum::extract::{Request, State};
+use axum::http::Uri;
 use axum::middleware::Next;
 use axum::response::Response;
 
@@ -48,17 +49,27 @@ where
         // space unless a rule is installed for its path.
         return Box::pin(with_rules(state, request, normal)).await;
     }
-    if let Some(response) = magic_answer(state, &request) {
+    if let Some(response) = magic_answer(state, request.uri()) {
         return response;
     }
     normal(request).await
 }
 
-fn magic_answer(state: &AppState, request: &Request) -> Option<Response> {
-    if request.uri().path() != JSCODE2SESSION {
+/// [`apply`] without waiting, for a request no rule targets (the caller has checked
+/// [`crate::fault::FaultStore::has_rules_for`]): the magic code's answer, or `normal`'s.
+pub(crate) fn apply_at_once(
+    state: &AppState,
+    uri: &Uri,
+    normal: impl FnOnce() -> Response,
+) -> Response {
+    magic_answer(state, uri).unwrap_or_else(normal)
+}
+
+fn magic_answer(state: &AppState, uri: &Uri) -> Option<Response> {
+    if uri.path() != JSCODE2SESSION {
         return None;
     }
-    let query = request.uri().query();
+    let query = uri.query();
     // Cheap test first: ordinary requests never contain the prefix.
     if !query?.contains(magic::PREFIX) {
         return None;
@@ -87,7 +98,7 @@ where
     let decision = state.faults.decide(&path, &facts);
     let request = Request::from_parts(parts, Body::from(bytes));
     match decision {
-        None | Some((_, Outcome::Normal)) => match magic_answer(state, &request) {
+        None | Some((_, Outcome::Normal)) => match magic_answer(state, request.uri()) {
             Some(response) => response,
             None => normal(request).await,
         },

@@ -19,6 +19,7 @@ pub use builder::{Fault, FaultId, Path, Step};
 pub(crate) use facts::needs_decoding;
 pub use facts::{appid_of, query_param, RequestFacts, JSCODE2SESSION};
 pub use magic::{errcode_of as magic_errcode, PREFIX as MAGIC_PREFIX};
+pub(crate) use middleware::apply_at_once;
 pub use middleware::{apply, middleware, Applied, MAGIC_CODE, MAX_BODY_BYTES};
 pub use rule::{FaultRule, FaultSpec, Outcome, Scope};
 pub(crate) use scenario::apply as apply_scenario;

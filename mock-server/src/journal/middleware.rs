@@ -1,9 +1,12 @@
 //! Records every WeChat-API request on arrival and completes the entry with the answer.
 
 use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 
 use axum::body::{to_bytes, Body, Bytes, HttpBody};
 use axum::extract::{Request, State};
+use axum::http::request::Parts;
 use axum::http::Method;
 use axum::middleware::Next;
 use axum::response::Response;
@@ -54,18 +57,7 @@ where
             }
         }
     };
-    let appid = fault::appid_of(&state.engine, parts.uri.query(), &body);
-    let id = state.journal.arrive(Arrival {
-        time: state.clock.now(),
-        method: parts.method.clone(),
-        target: Target::of(&parts.uri),
-        // The journal copies what it keeps of it.
-        body: body.clone(),
-        appid,
-    });
-    if state.faults.is_active() {
-        parts.extensions.insert(Ticket(id));
-    }
+    let id = arrive(state, &mut parts, &body);
     let response = if parts.method == Method::CONNECT {
         // Not a proxy: answered here, before any fault or handler, with a status hyper does not
         // take as a tunnel being opened.
@@ -80,15 +72,105 @@ where
         // The fault injector, called here rather than as a layer of its own.
         fault::apply(state, Request::from_parts(parts, body), normal).await
     };
+    complete(state, id, response, Bytes::new()).await
+}
 
+/// [`record`] without waiting, for a request that gives nothing to wait for: no body, no fault
+/// rule for its path (the caller has checked both), and `normal` answers at once. The steps and
+/// their order are [`record`]'s. When the answer's body is not there at once (never the case for
+/// the fake's own answers), the entry's id and the answer so far come back, for [`complete`].
+pub(crate) fn record_at_once(
+    state: &AppState,
+    mut parts: Parts,
+    normal: impl FnOnce(&Parts) -> Response,
+) -> Result<Response, Box<Unfinished>> {
+    let id = arrive(state, &mut parts, &Bytes::new());
+    let response = if parts.method == Method::CONNECT {
+        crate::api::connect_refused(state)
+    } else {
+        fault::apply_at_once(state, &parts.uri, || normal(&parts))
+    };
+    let (parts, mut body) = response.into_parts();
+    let mut first = Bytes::new();
+    let waker = std::task::Waker::noop();
+    match Pin::new(&mut body).poll_frame(&mut Context::from_waker(waker)) {
+        Poll::Ready(None) => {}
+        Poll::Ready(Some(Ok(frame))) => {
+            // Trailers carry no body bytes.
+            if let Ok(data) = frame.into_data() {
+                first = data;
+            }
+        }
+        Poll::Ready(Some(Err(_))) => {
+            state
+                .journal
+                .complete(id, NO_ANSWER, Bytes::new(), applied(&parts));
+            return Ok(fault::dropped_connection());
+        }
+        Poll::Pending => {}
+    }
+    if !body.is_end_stream() {
+        return Err(Box::new(Unfinished {
+            id,
+            response: Response::from_parts(parts, body),
+            first,
+        }));
+    }
+    state
+        .journal
+        .complete(id, parts.status.as_u16(), first.clone(), applied(&parts));
+    Ok(Response::from_parts(parts, body_of(first)))
+}
+
+/// An answer [`record_at_once`] could not finish: its journal entry's id, the answer, and the
+/// body bytes already taken from it.
+pub(crate) struct Unfinished {
+    pub id: u64,
+    pub response: Response,
+    pub first: Bytes,
+}
+
+impl Unfinished {
+    /// Reads the rest of the answer, completes the journal entry and gives the answer back.
+    pub async fn finish(self, state: &AppState) -> Response {
+        complete(state, self.id, self.response, self.first).await
+    }
+}
+
+/// Files an arriving request under its appid and, while fault rules are installed, tags it with
+/// its entry's [`Ticket`]; returns the entry's id.
+fn arrive(state: &AppState, parts: &mut Parts, body: &Bytes) -> u64 {
+    let appid = fault::appid_of(&state.engine, parts.uri.query(), body);
+    let id = state.journal.arrive(Arrival {
+        time: state.clock.now(),
+        method: parts.method.clone(),
+        target: Target::of(&parts.uri),
+        // The journal copies what it keeps of it.
+        body: body.clone(),
+        appid,
+    });
+    if state.faults.is_active() {
+        parts.extensions.insert(Ticket(id));
+    }
+    id
+}
+
+/// The fault that answered, as the journal names it.
+fn applied(parts: &axum::http::response::Parts) -> Option<String> {
+    parts.extensions.get::<Applied>().map(|a| a.0.clone())
+}
+
+/// Completes entry `id` with the answer (its body read in full after the bytes `first` already
+/// taken from it) and gives the answer back.
+async fn complete(state: &AppState, id: u64, response: Response, first: Bytes) -> Response {
     let (parts, body) = response.into_parts();
-    let applied = parts.extensions.get::<Applied>().map(|a| a.0.clone());
-    match answer_bytes(body).await {
+    let applied = applied(&parts);
+    match answer_bytes(first, body).await {
         Ok(bytes) => {
             state
                 .journal
                 .complete(id, parts.status.as_u16(), bytes.clone(), applied);
-            Response::from_parts(parts, Body::from(bytes))
+            Response::from_parts(parts, body_of(bytes))
         }
         Err(_) => {
             state.journal.complete(id, NO_ANSWER, Bytes::new(), applied);
@@ -97,10 +179,19 @@ where
     }
 }
 
-/// The whole body of an answer: the fake's own answers are a single frame, passed on as it is
-/// (no buffer list, no copy); a body of several frames is joined.
-async fn answer_bytes(mut body: Body) -> Result<Bytes, axum::Error> {
-    let mut first = Bytes::new();
+/// A body of these bytes (no allocation when there are none).
+fn body_of(bytes: Bytes) -> Body {
+    if bytes.is_empty() {
+        Body::empty()
+    } else {
+        Body::from(bytes)
+    }
+}
+
+/// The whole body of an answer, after the bytes `first` already taken from it: the fake's own
+/// answers are a single frame, passed on as it is (no buffer list, no copy); a body of several
+/// frames is joined.
+async fn answer_bytes(mut first: Bytes, mut body: Body) -> Result<Bytes, axum::Error> {
     let mut joined: Option<Vec<u8>> = None;
     while let Some(frame) = body.frame().await {
         // Trailers carry no body bytes.

@@ -8,6 +8,7 @@ mod store;
 
 pub use entry::{JournalEntry, NO_ANSWER, TRUNCATED_MARKER};
 pub use middleware::{middleware, record, Ticket};
+pub(crate) use middleware::{record_at_once, Unfinished};
 pub use store::{
     Journal, JournalFilter, JournalLimits, Page, DEFAULT_BODY_LIMIT, DEFAULT_CAPACITY,
     DEFAULT_MAX_BYTES,

@@ -148,18 +148,29 @@ impl Ring {
 
     /// Drops the oldest entries until both bounds hold again (the newest entry always stays);
     /// returns them so they are freed after the lock is released.
-    fn evict(&mut self, limits: &JournalLimits) -> Vec<Recorded> {
-        let mut evicted = Vec::new();
+    fn evict(&mut self, limits: &JournalLimits) -> Evicted {
+        let mut evicted = Evicted::default();
         while self.entries.len() > 1
             && (self.entries.len() > limits.capacity || self.bytes > limits.max_bytes)
         {
             if let Some(old) = self.entries.pop_front() {
                 self.bytes -= old.cost();
-                evicted.push(old);
+                match evicted.first {
+                    None => evicted.first = Some(old),
+                    Some(_) => evicted.more.push(old),
+                }
             }
         }
         evicted
     }
+}
+
+/// Entries dropped from the ring, freed when this is dropped. A full ring drops one entry per
+/// request, so the first is kept inline: no list is allocated for it.
+#[derive(Default)]
+struct Evicted {
+    first: Option<Recorded>,
+    more: Vec<Recorded>,
 }
 
 impl Journal {
