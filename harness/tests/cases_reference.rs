@@ -95,7 +95,7 @@ async fn every_case_passes_on_the_reference_backend_without_defects() {
         .filter(|(id, (s, _))| s != "passed" && id.as_str() != "token.parts-bound")
         .collect();
     assert!(not_passed.is_empty(), "{not_passed:#?}");
-    assert_eq!(results.len(), 22);
+    assert_eq!(results.len(), 23);
 }
 
 macro_rules! defect_fails_exactly {
@@ -208,6 +208,11 @@ defect_fails_exactly!(
     expose_access_token_fails_exactly_its_row,
     "expose-access-token",
     ["access-token.not-exposed"]
+);
+defect_fails_exactly!(
+    refresh_unbounded_fails_exactly_its_row,
+    "refresh-unbounded",
+    ["access-token.refresh-bounded"]
 );
 defect_fails_exactly!(
     no_watermark_check_fails_exactly_its_row,

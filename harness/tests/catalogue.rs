@@ -190,4 +190,6 @@ matrix! {
     errcode_zero_is_error_fails_exactly_its_cases: "errcode-zero-is-error" => ["login.errcode-zero"];
     upstream_error_500_fails_exactly_its_cases: "upstream-error-500" => ["login.upstream-error-status"];
     internal_detail_fails_exactly_its_cases: "internal-detail" => ["robust.no-internal-detail"];
+    refresh_unbounded_fails_exactly_its_cases: "refresh-unbounded" => ["access-token.refresh-bounded"];
+    login_needs_access_token_fails_exactly_its_cases: "login-needs-access-token" => ["login.no-access-token-dependency"];
 }

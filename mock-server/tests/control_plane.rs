@@ -376,7 +376,7 @@ async fn scenarios_are_listed_with_what_they_reproduce() {
     let fake = fake();
     let answer = fake.get("/__admin/scenarios").await;
     let list = answer.json()["scenarios"].as_array().unwrap().clone();
-    assert_eq!(list.len(), 12);
+    assert_eq!(list.len(), 13);
     for item in &list {
         assert!(!item["description"].as_str().unwrap().is_empty());
     }

@@ -48,6 +48,8 @@ pub enum Defect {
     SharedResponseObject,
     NoOpenidCheck,
     InternalDetail,
+    RefreshUnbounded,
+    LoginNeedsAccessToken,
 }
 
 impl Defect {
@@ -91,6 +93,8 @@ impl Defect {
         Defect::SharedResponseObject,
         Defect::NoOpenidCheck,
         Defect::InternalDetail,
+        Defect::RefreshUnbounded,
+        Defect::LoginNeedsAccessToken,
     ];
 
     /// The switch's kebab-case name (what `DEFECTS=` and `wxmock demo --defect` take).
@@ -134,6 +138,8 @@ impl Defect {
             Defect::SharedResponseObject => "shared-response-object",
             Defect::NoOpenidCheck => "no-openid-check",
             Defect::InternalDetail => "internal-detail",
+            Defect::RefreshUnbounded => "refresh-unbounded",
+            Defect::LoginNeedsAccessToken => "login-needs-access-token",
         }
     }
 
@@ -220,6 +226,8 @@ impl Defect {
             Defect::SharedResponseObject => "builds login answers in one module-level object and sets userId only when it is still empty, so later users get the first user's userId",
             Defect::NoOpenidCheck => "returns decrypted userInfo without comparing its openId with the logged-in user's, so one user's profile can be posted as another's",
             Defect::InternalDetail => "answers errors with the caught error's own text ({\"error\": err.to_string()}): the HTTP client's error chain, the page WeChat sent, the crypto library's padding error",
+            Defect::RefreshUnbounded => "refreshes the access token and retries again and again while WeChat answers 40001, as SDK wrappers that recurse on a bad token do (capped at 50 rounds here so a test ends)",
+            Defect::LoginNeedsAccessToken => "fetches the access token before calling jscode2session, as SDK wrappers do, so every login fails while /cgi-bin/token fails",
         }
     }
 }
@@ -261,7 +269,7 @@ mod tests {
     fn all_lists_every_defect_once() {
         let set: std::collections::BTreeSet<_> = Defect::ALL.iter().collect();
         assert_eq!(set.len(), Defect::ALL.len());
-        assert_eq!(Defect::ALL.len(), 38);
+        assert_eq!(Defect::ALL.len(), 40);
     }
 
     #[test]

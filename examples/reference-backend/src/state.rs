@@ -48,6 +48,8 @@ impl AppState {
         let access_tokens = AccessTokenCache::new(
             !config.has(Defect::NoAccessTokenCache),
             !config.has(Defect::NoTokenRefresh),
+            config.has(Defect::RefreshUnbounded),
+            config.clock.clone(),
         );
         AppState(Arc::new(Shared {
             config,

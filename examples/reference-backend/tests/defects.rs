@@ -23,17 +23,14 @@ fn md5_hex(text: &str) -> String {
     hex::encode(md5::Md5::digest(text.as_bytes()))
 }
 
-async fn phone_setup(defects: &[Defect]) -> (Setup, String) {
-    let s = setup(defects).await;
-    mount_access_token(&s.wechat, "AT-1").await;
-    mount_phone(&s.wechat, "AT-1").await;
-    let token = s.login_as("c", OPENID, SESSION_KEY).await;
-    (s, token)
-}
-
 #[test]
-fn every_defect_is_covered_by_a_test_in_this_file() {
-    let source = include_str!("defects.rs");
+fn every_defect_is_covered_by_a_test_in_these_files() {
+    // The access-token switches are tested in defects_access_token.rs.
+    let source = [
+        include_str!("defects.rs"),
+        include_str!("defects_access_token.rs"),
+    ]
+    .concat();
     for defect in Defect::ALL {
         let test_name = format!("fn {}_", defect.name().replace('-', "_"));
         assert!(source.contains(&test_name), "no test for {}", defect.name());
@@ -329,55 +326,6 @@ async fn stack_traces_adds_a_backtrace_with_source_paths_to_error_answers() {
         s.get("/healthz", None).await,
         (StatusCode::OK, json!({"status": "ok"}))
     );
-}
-
-#[tokio::test]
-async fn no_access_token_cache_fetches_a_token_for_every_operation() {
-    let (s, token) = phone_setup(&[Defect::NoAccessTokenCache]).await;
-    for _ in 0..3 {
-        assert_eq!(
-            s.post("/api/phone", Some(&token), json!({"code": "p"}))
-                .await
-                .0,
-            StatusCode::OK
-        );
-    }
-    assert_eq!(s.calls("/cgi-bin/token").await.len(), 3);
-}
-
-#[tokio::test]
-async fn no_token_refresh_answers_502_when_wechat_refuses_the_cached_token() {
-    let s = setup(&[Defect::NoTokenRefresh]).await;
-    mount_access_token(&s.wechat, "AT-1").await;
-    Mock::given(path("/wxa/business/getuserphonenumber"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(json!({"errcode": 40001, "errmsg": "invalid credential"})),
-        )
-        .up_to_n_times(1)
-        .with_priority(1)
-        .mount(&s.wechat)
-        .await;
-    mount_phone(&s.wechat, "AT-1").await;
-    let token = s.login_as("c", OPENID, SESSION_KEY).await;
-    assert_eq!(
-        s.post("/api/phone", Some(&token), json!({"code": "p"}))
-            .await
-            .0,
-        StatusCode::BAD_GATEWAY
-    );
-    assert_eq!(s.calls("/cgi-bin/token").await.len(), 1);
-    assert_eq!(s.calls("/wxa/business/getuserphonenumber").await.len(), 1);
-}
-
-#[tokio::test]
-async fn expose_access_token_echoes_the_access_token_in_the_phone_answer() {
-    let (s, token) = phone_setup(&[Defect::ExposeAccessToken]).await;
-    let (_, body) = s
-        .post("/api/phone", Some(&token), json!({"code": "p"}))
-        .await;
-    assert_eq!(body["access_token"], "AT-1");
-    assert_eq!(body["countryCode"], "86");
 }
 
 #[tokio::test]

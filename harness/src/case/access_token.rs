@@ -2,6 +2,8 @@
 //! 2000 fetches a day), refreshed when WeChat says it expired or was superseded, and never shown
 //! to a client. The profile names the requests that make the backend use it.
 
+use std::time::Duration;
+
 use serde_json::json;
 
 use super::crypto::phone_session;
@@ -17,6 +19,7 @@ pub fn cases() -> Vec<Case> {
     vec![
         Case::new("access-token.cached", Severity::Must, "many access-token operations cause at most one token fetch", cached),
         Case::new("access-token.refresh-on-expiry", Severity::Must, "after the access token expires (clock past 7200 s) or is refused with 40001, the next operation fetches a new one and succeeds", refresh_on_expiry),
+        Case::new("access-token.refresh-bounded", Severity::Must, "when WeChat refuses every access token (40001 on each use), one operation fetches at most 3 new tokens and answers an error", refresh_bounded),
         Case::new("access-token.not-exposed", Severity::Must, "no access_token appears in any client-visible response", not_exposed),
     ]
 }
@@ -31,6 +34,14 @@ const TOKEN_PATHS: &[&str] = &["/cgi-bin/token", "/cgi-bin/stable_token"];
 
 /// Seconds to move the fake's clock: past the 7200 s lifetime of any token issued so far.
 const PAST_EXPIRY_SECS: u64 = 7200 + 60;
+
+/// The most access-token fetches one operation may make while WeChat refuses every token: the
+/// first fetch plus a refresh-and-retry or two (SDKs retry once; three leaves room for a
+/// stable_token fallback). A backend that retries without a bound makes hundreds.
+pub const MAX_FETCHES_PER_OPERATION: usize = 3;
+
+/// The scenario of the fake that makes every token of the app, new ones included, answer 40001.
+const REJECT_EVERY_TOKEN: &str = "access-token-rejected";
 
 fn describe(r: &Response) -> String {
     format!("HTTP {} {}", r.status, truncate(&r.body, 200))
@@ -148,6 +159,64 @@ fn refresh_on_expiry(ctx: &mut Ctx) -> CaseFuture<'_> {
         }
         Ok(Outcome::Passed)
     })
+}
+
+fn refresh_bounded(ctx: &mut Ctx) -> CaseFuture<'_> {
+    Box::pin(async move {
+        if ctx.access_token_operation_count() == 0 {
+            return Ok(Outcome::skipped(NO_OPERATIONS));
+        }
+        let session = ctx.fresh_session().await?;
+        // The backend holds a token first, as in production when the refusals start. Its answer
+        // is not judged here (a backend that cannot refresh at all fails refresh-on-expiry).
+        ctx.access_token_operation(0, &session.credential).await?;
+        // Lifted by the runner's clearing of the app's faults after the case, so a backend
+        // still looping then gets a working token and stops.
+        ctx.fake.scenario(REJECT_EVERY_TOKEN, json!({})).await?;
+        let mark = ctx.fake.journal_mark().await?;
+        // The harness's own bound on the wait: a backend that loops forever is judged when it
+        // runs out, on the fetches it made until then.
+        let bound = Duration::from_secs(ctx.profile.limits.request_timeout_secs);
+        let Some(req) = ctx.access_token_operation_request(0, &session.credential) else {
+            return Ok(Outcome::skipped(NO_OPERATIONS));
+        };
+        let req = req.timeout(bound);
+        let x = ctx.exchange("access-token operation", req).await;
+        let (token, stable) = fetches_by_path(ctx, mark).await?;
+        let fetches = token + stable;
+        let counted = format!(
+            "{fetches} access-token fetch(es) ({token} on /cgi-bin/token, {stable} on /cgi-bin/stable_token) while WeChat answered 40001 to every token"
+        );
+        let Some(r) = &x.response else {
+            return Ok(Outcome::failed(format!(
+                "the access-token operation got no answer ({}; the harness waits {} s): meanwhile {counted}. A backend that retries on 40001 without a bound never answers",
+                x.error.clone().unwrap_or_else(|| "no answer".into()),
+                bound.as_secs()
+            ))
+            .with_note(counted));
+        };
+        if fetches > MAX_FETCHES_PER_OPERATION {
+            return Ok(Outcome::failed(format!(
+                "one access-token operation caused {counted} (at most {MAX_FETCHES_PER_OPERATION} allowed): the backend refreshes and retries without a bound, burning WeChat's daily quota (real SDKs loop until the stack overflows); answered {}",
+                describe(r)
+            ))
+            .with_note(counted));
+        }
+        if ctx.is_accepted(r) {
+            return Ok(Outcome::failed(format!(
+                "the access-token operation answered success although WeChat refused every access token ({counted}): {}",
+                describe(r)
+            )));
+        }
+        Ok(Outcome::Passed)
+    })
+}
+
+/// Access-token fetches since journal id `after`: (/cgi-bin/token, /cgi-bin/stable_token).
+async fn fetches_by_path(ctx: &Ctx, after: u64) -> Result<(usize, usize), CaseError> {
+    let token = ctx.fake.journal(Some(TOKEN_PATHS[0]), after).await?.len();
+    let stable = ctx.fake.journal(Some(TOKEN_PATHS[1]), after).await?.len();
+    Ok((token, stable))
 }
 
 /// The WeChat path the access-token operation calls (the first journal entry after `after` that

@@ -196,6 +196,10 @@ pub fn catalogue() -> Vec<Case> {
     //
     // `token.accepted` runs right after `login.happy`: the two are the root causes every case
     // needing a working login is blocked by, so both are known before those cases run.
+    //
+    // `login.no-access-token-dependency` runs first of all: before the run's first login, a
+    // backend that fetches an access token on the login path has none cached yet, so it must
+    // fetch while the token endpoints fail (a cached token would hide the dependency).
     let (run_level, mut all): (Vec<Case>, Vec<Case>) = login::cases()
         .into_iter()
         .partition(|case| case.id == "login.no-secret-leak");
@@ -211,6 +215,10 @@ pub fn catalogue() -> Vec<Case> {
     let (last, upstream): (Vec<Case>, Vec<Case>) = upstream::cases()
         .into_iter()
         .partition(|case| case.id == "login.upstream-error-status");
+    let (first, upstream): (Vec<Case>, Vec<Case>) = upstream
+        .into_iter()
+        .partition(|case| case.id == "login.no-access-token-dependency");
+    all.splice(0..0, first);
     all.extend(upstream);
     all.extend(isolation::cases());
     all.extend(lifetime::cases());

@@ -318,18 +318,29 @@ impl Ctx {
         self.profile.compiled.operations.len()
     }
 
+    /// The request of access-token operation `index` (modulo the count); None when the profile
+    /// has none.
+    pub fn access_token_operation_request(
+        &self,
+        index: usize,
+        token: &Credential,
+    ) -> Option<Request> {
+        let ops = &self.profile.compiled.operations;
+        if ops.is_empty() {
+            return None;
+        }
+        Some(self.render(&ops[index % ops.len()], &Values::token(Some(token))))
+    }
+
     /// Runs access-token operation `index` (modulo the count); None when the profile has none.
     pub async fn access_token_operation(
         &mut self,
         index: usize,
         token: &Credential,
     ) -> Result<Option<Response>, CaseError> {
-        let ops = &self.profile.compiled.operations;
-        if ops.is_empty() {
-            return Ok(None);
+        match self.access_token_operation_request(index, token) {
+            None => Ok(None),
+            Some(req) => self.send("access-token operation", req).await.map(Some),
         }
-        let t = ops[index % ops.len()].clone();
-        let req = self.render(&t, &Values::token(Some(token)));
-        self.send("access-token operation", req).await.map(Some)
     }
 }

@@ -43,6 +43,12 @@ pub fn for_case(id: &str) -> &'static str {
         "data.openid-mismatch" => {
             "Take the user's identity from the session (jscode2session's openid), never from decrypted userInfo: refuse data whose openId differs from the session's openid, and never pick or create an account from it."
         }
+        "access-token.refresh-bounded" => {
+            "Refresh the access token at most once per operation when WeChat answers 40001/42001/40014 (a retry counter, not recursion), then give up with a 502/503; keep the failure visible to the client."
+        }
+        "login.no-access-token-dependency" => {
+            "Call jscode2session with the appid and secret only: do not fetch an access token on the login path (wrappers that call getAccessToken() first fail every login when /cgi-bin/token fails)."
+        }
         "token.accepted" => {
             "Accept the token your login issued on the protected endpoint, in the place the profile's [auth] says."
         }

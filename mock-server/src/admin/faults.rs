@@ -52,9 +52,18 @@ async fn list_faults(
     scope: Result<Query<AppScope>, QueryRejection>,
 ) -> Result<Json<Value>, AdminError> {
     let scope = query(scope)?;
-    Ok(Json(
-        json!({ "faults": state.faults.list(scope.appid.as_deref()) }),
-    ))
+    let mut answer = json!({ "faults": state.faults.list(scope.appid.as_deref()) });
+    // The `access-token-rejected` scenario is no rule, but it is lifted with them: show it.
+    let refusing: Vec<String> = state
+        .faults
+        .refusing_apps()
+        .into_iter()
+        .filter(|a| scope.appid.as_deref().is_none_or(|want| want == a))
+        .collect();
+    if !refusing.is_empty() {
+        answer["access_tokens_rejected"] = json!(refusing);
+    }
+    Ok(Json(answer))
 }
 
 async fn clear_faults(

@@ -90,6 +90,9 @@ async fn apply_scenario(
         ScenarioApplied::SupersededAccessTokens { appid } => {
             json!({ "superseded_access_tokens": appid })
         }
+        ScenarioApplied::RejectingAccessTokens { appid } => {
+            json!({ "rejecting_access_tokens": appid })
+        }
     };
     tracing::info!(scenario = %crate::log::Escaped(&name), appid = %crate::log::Escaped(&appid), "control API: scenario applied");
     Ok(Json(json!({ "scenario": name, "applied": applied })))

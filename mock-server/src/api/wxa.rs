@@ -9,8 +9,8 @@ use serde_json::{json, Map, Value};
 use super::request::{json_object, json_str, read_body, QueryParams};
 use crate::engine::PhoneInfo;
 use crate::errcode::{
-    WxError, ACCESS_TOKEN_MISSING, INVALID_CODE, INVALID_OPENID, INVALID_SIGNATURE,
-    INVALID_SIG_METHOD, REQUIRE_POST,
+    WxError, ACCESS_TOKEN_MISSING, INVALID_CODE, INVALID_CREDENTIAL, INVALID_OPENID,
+    INVALID_SIGNATURE, INVALID_SIG_METHOD, REQUIRE_POST,
 };
 use crate::state::AppState;
 use crate::wire::Family;
@@ -18,12 +18,17 @@ use crate::wire::Family;
 const SIG_METHOD: &str = "hmac_sha256";
 
 /// The appid granted by the query's `access_token` (41001 when absent; the body and headers
-/// are never looked at, as on WeChat).
+/// are never looked at, as on WeChat). 40001 for every token of an app under the
+/// `access-token-rejected` scenario.
 fn authorize(state: &AppState, query: &QueryParams<'_>) -> Result<String, WxError> {
     let token = query
         .get("access_token")
         .ok_or_else(|| WxError::new(ACCESS_TOKEN_MISSING))?;
-    state.engine.authorize(token)
+    let appid = state.engine.authorize(token)?;
+    if state.faults.refuses_access_tokens(&appid) {
+        return Err(WxError::new(INVALID_CREDENTIAL));
+    }
+    Ok(appid)
 }
 
 /// The checks checksession and resetusersessionkey share: token, sig_method, openid, and the

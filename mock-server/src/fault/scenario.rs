@@ -32,6 +32,9 @@ pub enum Scenario {
     AccessTokenExpired,
     /// `access-token-superseded`: every access token of the app was replaced (40001).
     AccessTokenSuperseded,
+    /// `access-token-rejected`: every access token of the app, new ones included, answers
+    /// 40001 until the app's faults are cleared.
+    AccessTokenRejected,
     /// `slow-wechat`: the next jscode2session answers after a delay (default 3000 ms).
     SlowWechat,
     /// `garbage-body`: the next jscode2session answers HTTP 200 with bytes that are not JSON.
@@ -53,6 +56,9 @@ pub enum Effect {
     ExpireAccessTokens,
     /// Every access token of the app has been replaced by a newer one (40001).
     SupersedeAccessTokens,
+    /// Every access token of the app, those issued from now on included, answers 40001 until
+    /// the app's faults are cleared.
+    RejectAccessTokens,
 }
 
 /// How long `slow-wechat` delays unless told otherwise.
@@ -60,7 +66,7 @@ pub const SLOW_WECHAT_DEFAULT_MS: u64 = 3_000;
 
 impl Scenario {
     /// Every scenario, in the order `GET /__admin/scenarios` lists them.
-    pub const ALL: [Scenario; 12] = [
+    pub const ALL: [Scenario; 13] = [
         Scenario::InvalidCode,
         Scenario::CodeReused,
         Scenario::WechatBusy,
@@ -69,6 +75,7 @@ impl Scenario {
         Scenario::SessionExpired,
         Scenario::AccessTokenExpired,
         Scenario::AccessTokenSuperseded,
+        Scenario::AccessTokenRejected,
         Scenario::SlowWechat,
         Scenario::GarbageBody,
         Scenario::ConnectionReset,
@@ -86,6 +93,7 @@ impl Scenario {
             Scenario::SessionExpired => "session-expired",
             Scenario::AccessTokenExpired => "access-token-expired",
             Scenario::AccessTokenSuperseded => "access-token-superseded",
+            Scenario::AccessTokenRejected => "access-token-rejected",
             Scenario::SlowWechat => "slow-wechat",
             Scenario::GarbageBody => "garbage-body",
             Scenario::ConnectionReset => "connection-reset",
@@ -109,6 +117,7 @@ impl Scenario {
             Scenario::SessionExpired => "rotates the user's session_key now: checksession answers 87009 and data encrypted under the old key no longer decrypts (needs openid)",
             Scenario::AccessTokenExpired => "every access token of the app is past its 7200 s lifetime: calls answer 42001 until the backend fetches a new one",
             Scenario::AccessTokenSuperseded => "every access token of the app was replaced (someone else called /cgi-bin/token): calls answer 40001",
+            Scenario::AccessTokenRejected => "every access token of the app answers 40001 on use, the ones /cgi-bin/token and stable_token hand out from now on included, until the app's faults are cleared (DELETE /__admin/faults) or it is reset: a backend that refreshes and retries without a bound loops",
             Scenario::SlowWechat => "the next jscode2session answers normally after a delay (delay_ms, default 3000): checks client timeouts",
             Scenario::GarbageBody => "the next jscode2session answers HTTP 200 with bytes that are not JSON",
             Scenario::ConnectionReset => "the next jscode2session gets no answer: the connection is dropped",
@@ -133,6 +142,7 @@ impl Scenario {
             Scenario::SessionExpired => Effect::RotateSessionKey,
             Scenario::AccessTokenExpired => Effect::ExpireAccessTokens,
             Scenario::AccessTokenSuperseded => Effect::SupersedeAccessTokens,
+            Scenario::AccessTokenRejected => Effect::RejectAccessTokens,
             Scenario::SlowWechat => Effect::Fault(Action::Delay {
                 delay_ms: delay_ms.unwrap_or(SLOW_WECHAT_DEFAULT_MS),
             }),
@@ -281,6 +291,12 @@ pub enum ScenarioApplied {
         /// The app whose tokens were superseded.
         appid: String,
     },
+    /// Every access token of the app, new ones included, is refused until its faults are
+    /// cleared.
+    RejectingAccessTokens {
+        /// The app whose tokens are refused.
+        appid: String,
+    },
 }
 
 /// Applies a run: the one code path behind the control API and [`MockWeChat::scenario`].
@@ -354,6 +370,10 @@ pub(crate) fn apply(
         Effect::SupersedeAccessTokens => {
             state.engine.supersede_access_tokens(&appid);
             Ok((ScenarioApplied::SupersededAccessTokens { appid }, None))
+        }
+        Effect::RejectAccessTokens => {
+            state.faults.refuse_access_tokens(&appid);
+            Ok((ScenarioApplied::RejectingAccessTokens { appid }, None))
         }
     }
 }

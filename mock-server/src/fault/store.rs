@@ -1,5 +1,6 @@
 //! The installed fault rules, consulted on every WeChat-API request.
 
+use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
@@ -23,6 +24,13 @@ pub struct FaultStore {
     /// Wakes every connection a `delay` or `timeout` fault is holding (on clear, reset, or
     /// server shutdown), so cleaning up never waits for a hold to run out.
     released: Notify,
+    /// Apps whose access tokens are all refused with 40001 (the `access-token-rejected`
+    /// scenario). Kept with the rules so that clearing an app's faults lifts it too. A std
+    /// Mutex: a set lookup, never held across an `.await`.
+    token_refusals: Mutex<BTreeSet<String>>,
+    /// How many apps are in `token_refusals`, read without the lock so token checks skip it
+    /// when none is (the usual case).
+    refusing: AtomicUsize,
 }
 
 impl FaultStore {
@@ -33,7 +41,45 @@ impl FaultStore {
             active: AtomicUsize::new(0),
             next_id: AtomicU64::new(1),
             released: Notify::new(),
+            token_refusals: Mutex::new(BTreeSet::new()),
+            refusing: AtomicUsize::new(0),
         }
+    }
+
+    fn refusals(&self) -> MutexGuard<'_, BTreeSet<String>> {
+        // Inserts and removes only: a poisoned set is still consistent.
+        self.token_refusals
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// From now on every access token of `appid`, those issued later included, answers 40001
+    /// on use, until the app's faults are cleared.
+    pub fn refuse_access_tokens(&self, appid: &str) {
+        let mut set = self.refusals();
+        set.insert(appid.to_owned());
+        self.refusing.store(set.len(), Ordering::Release);
+    }
+
+    /// True while `appid`'s access tokens are all refused.
+    pub fn refuses_access_tokens(&self, appid: &str) -> bool {
+        self.refusing.load(Ordering::Acquire) > 0 && self.refusals().contains(appid)
+    }
+
+    fn lift_refusals(&self, appid: Option<&str>) {
+        let mut set = self.refusals();
+        match appid {
+            Some(appid) => {
+                set.remove(appid);
+            }
+            None => set.clear(),
+        }
+        self.refusing.store(set.len(), Ordering::Release);
+    }
+
+    /// The apps whose access tokens are all refused, sorted.
+    pub fn refusing_apps(&self) -> Vec<String> {
+        self.refusals().iter().cloned().collect()
     }
 
     fn lock(&self) -> MutexGuard<'_, Vec<FaultRule>> {
@@ -76,8 +122,10 @@ impl FaultStore {
         rules.len() != before
     }
 
-    /// Removes every rule and releases the connections faults are holding.
+    /// Removes every rule (and every app's access-token refusal) and releases the connections
+    /// faults are holding; returns how many rules were removed.
     pub fn clear(&self) -> usize {
+        self.lift_refusals(None);
         let removed = {
             let mut rules = self.lock();
             let removed = rules.len();
@@ -101,8 +149,10 @@ impl FaultStore {
         self.released.notified()
     }
 
-    /// Removes the rules naming `appid` (rules for every app stay); returns how many.
+    /// Removes the rules naming `appid` (rules for every app stay) and lifts its access-token
+    /// refusal; returns how many rules were removed.
     pub fn clear_app(&self, appid: &str) -> usize {
+        self.lift_refusals(Some(appid));
         let mut rules = self.lock();
         let before = rules.len();
         rules.retain(|r| r.scope.appid.as_deref() != Some(appid));

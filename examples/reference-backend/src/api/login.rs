@@ -104,6 +104,14 @@ pub async fn handle(
 
 /// One jscode2session call, and what its answer means for this login.
 async fn exchange(state: &AppState, code: &str) -> Result<WeChatIdentity, ApiError> {
+    if state.has(Defect::LoginNeedsAccessToken) {
+        // The bug: the SDK wrapper gets an access token first, which jscode2session never needs.
+        state
+            .access_tokens
+            .get(&state.wechat)
+            .await
+            .map_err(|err| state.upstream_failure(err))?;
+    }
     let answer = match state.wechat.code_to_session_detailed(code).await {
         Ok(answer) => answer,
         Err(failure)

@@ -1,14 +1,16 @@
 //! The access token (`GET /cgi-bin/token`): fetched once, cached until 300 s before WeChat says
-//! it expires, refreshed once when WeChat calls it invalid (40001, 40014) or expired (42001).
+//! it expires (on the backend's own clock), refreshed once when WeChat calls it invalid (40001,
+//! 40014) or expired (42001).
 
 use std::fmt;
 use std::future::Future;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{Map, Value};
 use tokio::sync::Mutex;
 
 use super::client::{errcode, UpstreamError, WeChat};
+use crate::config::Clock;
 
 /// Refresh this long before WeChat's own expiry, so a token never dies mid-request.
 pub const REFRESH_MARGIN: Duration = Duration::from_secs(300);
@@ -29,6 +31,11 @@ impl fmt::Debug for AccessToken {
     }
 }
 
+/// How many refresh-and-retry rounds the defect `refresh-unbounded` makes before it gives up:
+/// unbounded in spirit (the SDKs it copies recurse until the stack overflows), capped so a test
+/// run always ends.
+pub const UNBOUNDED_REFRESH_CAP: usize = 50;
+
 /// The errcodes that mean "this access token is no good": refresh and retry once.
 pub fn is_token_error(code: i64) -> bool {
     matches!(code, 40001 | 40014 | 42001)
@@ -37,7 +44,8 @@ pub fn is_token_error(code: i64) -> bool {
 #[derive(Debug)]
 struct Cached {
     token: AccessToken,
-    fresh_until: Instant,
+    /// Unix seconds on the backend's clock.
+    fresh_until: u64,
 }
 
 /// The cached access token and its refresh policy.
@@ -52,14 +60,21 @@ pub struct AccessTokenCache {
     cache: bool,
     /// Off only for the defect `no-token-refresh`.
     refresh: bool,
+    /// How many refresh rounds one call may make: 1, or [`UNBOUNDED_REFRESH_CAP`] for the
+    /// defect `refresh-unbounded`.
+    max_refreshes: usize,
+    /// The backend's clock (movable in tests, like the one tokens are checked on).
+    clock: Clock,
 }
 
 impl AccessTokenCache {
-    pub fn new(cache: bool, refresh: bool) -> Self {
+    pub fn new(cache: bool, refresh: bool, unbounded: bool, clock: Clock) -> Self {
         AccessTokenCache {
             slot: Mutex::new(None),
             cache,
             refresh,
+            max_refreshes: if unbounded { UNBOUNDED_REFRESH_CAP } else { 1 },
+            clock,
         }
     }
 
@@ -67,7 +82,8 @@ impl AccessTokenCache {
     pub async fn get(&self, wechat: &WeChat) -> Result<AccessToken, UpstreamError> {
         let mut slot = self.slot.lock().await;
         if self.cache {
-            if let Some(cached) = slot.as_ref().filter(|c| c.fresh_until > Instant::now()) {
+            let now = self.clock.now();
+            if let Some(cached) = slot.as_ref().filter(|c| c.fresh_until > now) {
                 return Ok(cached.token.clone());
             }
         }
@@ -79,7 +95,7 @@ impl AccessTokenCache {
         if self.cache {
             *slot = Some(Cached {
                 token: token.clone(),
-                fresh_until: Instant::now() + expires_in.saturating_sub(REFRESH_MARGIN),
+                fresh_until: self.clock.now() + expires_in.saturating_sub(REFRESH_MARGIN).as_secs(),
             });
         }
         Ok(token)
@@ -95,7 +111,8 @@ impl AccessTokenCache {
     }
 
     /// Runs `operation` with a token; if WeChat says the token is bad, drops it, fetches a new
-    /// one and retries once. Returns the answer and the token it was obtained with.
+    /// one and retries once (the defect `refresh-unbounded`: again and again, up to
+    /// [`UNBOUNDED_REFRESH_CAP`] times). Returns the answer and the token it was obtained with.
     pub async fn call<F, Fut>(
         &self,
         wechat: &WeChat,
@@ -105,18 +122,20 @@ impl AccessTokenCache {
         F: Fn(AccessToken) -> Fut,
         Fut: Future<Output = Result<Map<String, Value>, UpstreamError>>,
     {
-        let token = self.get(wechat).await?;
-        let answer = operation(token.clone()).await?;
-        match errcode(&answer) {
-            Some(code) if self.refresh && is_token_error(code) => {
-                tracing::info!(errcode = code, "access token refused, refreshing it once");
-                self.forget(&token).await;
-                let token = self.get(wechat).await?;
-                let answer = operation(token.clone()).await?;
-                Ok((answer, token))
+        let mut token = self.get(wechat).await?;
+        let mut answer = operation(token.clone()).await?;
+        for _ in 0..self.max_refreshes {
+            match errcode(&answer) {
+                Some(code) if self.refresh && is_token_error(code) => {
+                    tracing::info!(errcode = code, "access token refused, refreshing it");
+                    self.forget(&token).await;
+                    token = self.get(wechat).await?;
+                    answer = operation(token.clone()).await?;
+                }
+                _ => break,
             }
-            _ => Ok((answer, token)),
         }
+        Ok((answer, token))
     }
 }
 

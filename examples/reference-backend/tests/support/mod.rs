@@ -235,3 +235,13 @@ pub async fn flaky_wechat(resets: usize, body: Value) -> String {
     });
     format!("http://{addr}")
 }
+
+/// A backend with `defects` whose phone lookups work with access token `AT-1`, and a logged-in
+/// user's token.
+pub async fn phone_setup(defects: &[Defect]) -> (Setup, String) {
+    let s = setup(defects).await;
+    mount_access_token(&s.wechat, "AT-1").await;
+    mount_phone(&s.wechat, "AT-1").await;
+    let token = s.login_as("c", OPENID, SESSION_KEY).await;
+    (s, token)
+}

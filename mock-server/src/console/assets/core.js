@@ -29,10 +29,11 @@
     'connection-reset': 'Connection reset',
     'access-token-expired': 'Access token expired (42001)',
     'access-token-superseded': 'Access token superseded (40001)',
+    'access-token-rejected': 'Every access token refused (40001)',
     'errcode-zero': 'Success with errcode 0',
   };
   // Scenarios that change state once instead of installing a fault rule: no `times`.
-  const STATE_SCENARIOS = new Set(['session-expired', 'access-token-expired', 'access-token-superseded']);
+  const STATE_SCENARIOS = new Set(['session-expired', 'access-token-expired', 'access-token-superseded', 'access-token-rejected']);
   // Scenarios about one user: always sent with the selected user.
   const USER_SCENARIOS = new Set(['session-expired']);
 

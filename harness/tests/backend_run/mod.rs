@@ -1,0 +1,97 @@
+//! Running the harness against a test backend of tests/backends/: tool checks that fail in CI
+//! instead of skipping, the profile every such backend shares, and the run helpers.
+#![allow(dead_code)]
+
+use std::process::Command;
+
+use wxmock_harness::profile::Profile;
+use wxmock_harness::report::RunReport;
+use wxmock_harness::runner::{run, RunOptions};
+
+pub fn have(tool: &str) -> bool {
+    let ok = Command::new(tool)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        assert!(std::env::var_os("CI").is_none(), "{tool} is required in CI");
+        eprintln!("skipped: {tool} is not installed");
+    }
+    ok
+}
+
+pub fn faketime() -> bool {
+    let ok = std::path::Path::new(wxmock_harness::clock::DEBIAN_FAKETIME_LIB).is_file();
+    if !ok {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "libfaketime is required in CI"
+        );
+        eprintln!("skipped: libfaketime (Debian package faketime) is not installed");
+    }
+    ok
+}
+
+/// A profile for `script` run by `program`, with `defect` in its environment and `extra` TOML
+/// appended after `[backend.env]` (so it may open new sections).
+pub fn profile(
+    program: &str,
+    script: &str,
+    defect: &str,
+    backend_extra: &str,
+    extra: &str,
+) -> Profile {
+    let script = format!("{}/tests/backends/{script}", env!("CARGO_MANIFEST_DIR"));
+    let text = format!(
+        r#"
+[backend]
+base_url = "http://127.0.0.1:{{{{port}}}}"
+command = [{program:?}, {script:?}]
+ready_url = "/ready"
+ready_timeout_secs = 20
+{backend_extra}
+[backend.env]
+PORT = "{{{{port}}}}"
+WX_API_BASE = "{{{{wechat_base_url}}}}"
+WX_APPID = "{{{{appid}}}}"
+WX_SECRET = "{{{{secret}}}}"
+DEFECT = {defect:?}
+{extra}
+"#
+    );
+    Profile::from_toml_str(&text, script.rsplit('/').next().unwrap_or("backend")).expect("valid")
+}
+
+/// Runs `ids`; returns the whole report.
+pub async fn run_report(profile: Profile, ids: &[&str]) -> RunReport {
+    let options = RunOptions {
+        seed: Some(7),
+        only: ids.iter().map(|s| s.to_string()).collect(),
+        ..RunOptions::default()
+    };
+    let report = run(profile, options, None, &mut []).await.expect("run");
+    assert_eq!(report.cases.len(), ids.len(), "unknown ids in {ids:?}");
+    report
+}
+
+/// Runs `ids`; returns (id, status, reason) in catalogue order.
+pub async fn statuses(profile: Profile, ids: &[&str]) -> Vec<(String, String, String)> {
+    run_report(profile, ids)
+        .await
+        .cases
+        .iter()
+        .map(|c| {
+            (
+                c.id.clone(),
+                c.status.clone(),
+                c.reason.clone().unwrap_or_default(),
+            )
+        })
+        .collect()
+}
+
+pub fn assert_all(got: &[(String, String, String)], status: &str) {
+    for (id, s, reason) in got {
+        assert_eq!(s, status, "{id}: {reason}");
+    }
+}
