@@ -18,6 +18,8 @@ pub const CONFORMANCE_FAILURES: u8 = 5;
 /// written with the run marked interrupted and the unfinished cases listed.
 pub const INTERRUPTED: u8 = 6;
 /// `check`: the run deadline (`--deadline-secs`) passed before the last case; reports as above.
+/// `profile discover`: its time limit (`--time-limit-secs`) ran out before a login shape was
+/// found; the profile is still written, its unfinished sections marked NOT DETERMINED.
 pub const DEADLINE: u8 = 7;
 
 /// The text shown at the end of `wxmock --help`.
@@ -30,4 +32,5 @@ Exit codes:
   4  backend unreachable (could not be started or did not become ready)
   5  conformance failures (check/demo)
   6  interrupted by SIGINT/SIGTERM (check/demo; reports written, unfinished cases listed)
-  7  the run deadline passed (check --deadline-secs; reports written, unfinished cases listed)";
+  7  the run deadline passed (check --deadline-secs; reports written, unfinished cases listed;
+     profile discover --time-limit-secs before a login was found; the profile written)";

@@ -4,9 +4,9 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use wxmock_harness::discover::{
-    command_launcher, discover, url_launcher, CommandLine, DiscoverOptions,
-};
+use std::time::Duration;
+
+use wxmock_harness::discover::{discover, CommandLine, DiscoverOptions, Target};
 
 use crate::exit_code;
 
@@ -14,9 +14,13 @@ use crate::exit_code;
 pub enum ProfileCommand {
     /// Probe a login backend in the usual shapes and write a commented starter profile.
     ///
-    /// Every probe is bounded (25 login tries, 400 other requests, 5 s each, 100 s in all) and
-    /// talks only to the backend and the in-process fake. What could not be determined is
-    /// listed in the profile under NOT DETERMINED.
+    /// Every probe is bounded (25 login tries, 400 other requests, 5 s each, 100 s in all by
+    /// default) and talks only to the backend and the in-process fake. What could not be
+    /// determined is listed in the profile under NOT DETERMINED. A backend started with
+    /// --command is started once more under libfaketime, when installed, to see whether its
+    /// clock can be moved (`[backend] clock = "faketime"`). Exit 0 when a login shape was
+    /// found, 4 when none was, 7 when the time limit ran out before one was (the profile is
+    /// written in every case), 2 on bad usage.
     Discover(DiscoverArgs),
 }
 
@@ -71,6 +75,20 @@ pub struct DiscoverArgs {
     /// The appsecret the backend uses (default: a fresh one; needed with --base-url).
     #[arg(long, env = "WXMOCK_DISCOVER_SECRET", hide_env_values = true)]
     secret: Option<String>,
+    /// The probes' overall time limit in seconds (backend start-up aside): when it runs out, the
+    /// profile found so far is written with every unfinished section marked NOT DETERMINED
+    /// (exit 7 if the login was not found yet).
+    #[arg(long, env = "WXMOCK_DISCOVER_TIME_LIMIT_SECS", default_value_t = 100,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    time_limit_secs: u64,
+    /// The libfaketime preload library tried on a --command backend (Debian's `faketime`
+    /// package by default); a missing one is noted in the profile, not an error.
+    #[arg(
+        long,
+        env = "WXMOCK_DISCOVER_FAKETIME_LIB",
+        default_value = wxmock_harness::clock::DEBIAN_FAKETIME_LIB
+    )]
+    faketime_lib: PathBuf,
     /// Write the profile here instead of stdout.
     #[arg(long, env = "WXMOCK_DISCOVER_OUT")]
     out: Option<PathBuf>,
@@ -97,7 +115,7 @@ pub fn run(command: ProfileCommand) -> u8 {
         }
     }
     let launcher = match (&args.command, &args.base_url) {
-        (Some(c), _) => command_launcher(c.clone(), args.env.clone()),
+        (Some(c), _) => Target::command(c.clone(), args.env.clone()),
         (None, Some(url)) => {
             if args.appid.is_none() || args.secret.is_none() || args.fake_listen.port() == 0 {
                 eprintln!(
@@ -106,7 +124,7 @@ pub fn run(command: ProfileCommand) -> u8 {
                 );
                 return exit_code::USAGE;
             }
-            url_launcher(url.clone())
+            Target::Url(url.clone())
         }
         (None, None) => {
             eprintln!("wxmock: give --command (the harness starts the backend) or --base-url (one already running)");
@@ -123,6 +141,8 @@ pub fn run(command: ProfileCommand) -> u8 {
         appid: args.appid.clone(),
         secret: args.secret.clone(),
         env: args.env.clone(),
+        time_limit: Duration::from_secs(args.time_limit_secs),
+        faketime_lib: args.faketime_lib.clone(),
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -142,7 +162,15 @@ pub fn run(command: ProfileCommand) -> u8 {
         command,
         env: &args.env,
     }));
+    // Sections the time limit cut short are named once, in the time limit's own line.
+    let cut_short = found.time_limit.as_ref().map(|hit| hit.sentence());
     for line in &found.unknown {
+        if cut_short
+            .as_ref()
+            .is_some_and(|s| line.ends_with(s.as_str()))
+        {
+            continue;
+        }
         eprintln!("wxmock: not determined: {line}");
     }
     match &args.out {
@@ -155,9 +183,21 @@ pub fn run(command: ProfileCommand) -> u8 {
         },
         None => print!("{text}"),
     }
-    if found.login.is_none() {
-        exit_code::BACKEND_UNREACHABLE
-    } else {
-        exit_code::OK
+    if let Some(hit) = &found.time_limit {
+        eprintln!(
+            "wxmock: {}; not determined: {}; the profile has what was found by then{}",
+            hit.sentence(),
+            hit.keys(),
+            if found.login.is_none() {
+                " (no login shape yet: exit 7)"
+            } else {
+                ""
+            }
+        );
+    }
+    match (&found.login, &found.time_limit) {
+        (Some(_), _) => exit_code::OK,
+        (None, Some(_)) => exit_code::DEADLINE,
+        (None, None) => exit_code::BACKEND_UNREACHABLE,
     }
 }

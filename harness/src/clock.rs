@@ -272,6 +272,31 @@ pub fn faketime_env(
             lib.display()
         )));
     }
+    let node = match spec {
+        CommandSpec::Argv(a) => a.first().is_some_and(|p| node_like(p)),
+        CommandSpec::Shell(s) => shell_runs_node(s),
+    };
+    let real_monotonic = match b.faketime_monotonic {
+        MonotonicMode::Real => true,
+        MonotonicMode::Faked => false,
+        MonotonicMode::Auto => node,
+    };
+    faketime_preload(&lib, real_monotonic, env)
+}
+
+/// Whether `auto` counts a shell command line as a Node-family program (any word of it).
+pub fn shell_runs_node(line: &str) -> bool {
+    line.split_whitespace()
+        .any(|w| node_like(w.trim_matches(|c| c == '\'' || c == '"')))
+}
+
+/// Sets `LD_PRELOAD` (kept in front of any inherited preload), the control file and, with
+/// `real_monotonic`, `FAKETIME_DONT_FAKE_MONOTONIC` in `env`; returns the clock that moves it.
+pub fn faketime_preload(
+    lib: &Path,
+    real_monotonic: bool,
+    env: &mut Vec<(String, String)>,
+) -> Result<BackendClock, HarnessError> {
     let nanos = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.subsec_nanos())
@@ -294,15 +319,6 @@ pub fn faketime_env(
     env.push(("LD_PRELOAD".into(), preload));
     env.push(("FAKETIME_TIMESTAMP_FILE".into(), file.display().to_string()));
     env.push(("FAKETIME_NO_CACHE".into(), "1".into()));
-    let node = match spec {
-        CommandSpec::Argv(a) => a.first().is_some_and(|p| node_like(p)),
-        CommandSpec::Shell(s) => s.split_whitespace().any(node_like),
-    };
-    let real_monotonic = match b.faketime_monotonic {
-        MonotonicMode::Real => true,
-        MonotonicMode::Faked => false,
-        MonotonicMode::Auto => node,
-    };
     if real_monotonic {
         env.push(("FAKETIME_DONT_FAKE_MONOTONIC".into(), "1".into()));
     }
@@ -367,6 +383,14 @@ mod tests {
             "{err}"
         );
         assert!(clock.reset().await.is_ok());
+    }
+
+    #[test]
+    fn a_shell_line_runs_node_when_any_word_is_a_node_program_quoted_or_not() {
+        assert!(shell_runs_node("exec node '/srv/app.js'"));
+        assert!(shell_runs_node("cd /srv && exec '/usr/bin/node' app.js"));
+        assert!(!shell_runs_node("exec python3 '/srv/app.py'"));
+        assert!(!shell_runs_node("./start.sh"));
     }
 
     #[test]

@@ -14,10 +14,14 @@ use std::process::Command;
 
 use std::time::Instant;
 
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use wxmock_harness::clock::DEBIAN_FAKETIME_LIB;
 use wxmock_harness::discover::{
-    command_launcher, discover, protected_paths, url_launcher, CommandLine, DiscoverOptions,
-    Discovery,
+    discover, protected_paths, ClockFound, CommandLine, DiscoverOptions, Discovery, Section, Target,
 };
+use wxmock_harness::profile::ClockMode;
 use wxmock_harness::report::RunReport;
 use wxmock_harness::runner::{FakeInfo, LaunchedBackend, Launcher};
 use wxmock_harness::{run, HarnessError, Profile, RunOptions};
@@ -33,6 +37,36 @@ fn have(tool: &str) -> bool {
         eprintln!("skipped: {tool} is not installed");
     }
     ok
+}
+
+/// Whether libfaketime is installed, so discover can be expected to try a started backend
+/// under it (required in CI; otherwise the faketime assertions are skipped with a note).
+fn faketime() -> bool {
+    let ok = std::path::Path::new(DEBIAN_FAKETIME_LIB).is_file();
+    if !ok {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "libfaketime ({DEBIAN_FAKETIME_LIB}) is required in CI"
+        );
+        eprintln!("faketime assertions skipped: {DEBIAN_FAKETIME_LIB} is not installed");
+    }
+    ok
+}
+
+/// Discover wrote `clock = "faketime"` (the monotonic clock left to `auto`), saying why.
+fn assert_faketime_found(found: &Discovery, toml: &str) {
+    match &found.clock {
+        Some(ClockFound::Faketime {
+            monotonic: None,
+            lib: None,
+            seen,
+        }) => assert!(seen.contains("two days ahead"), "{seen}"),
+        other => panic!("libfaketime should move this backend's clock: {other:?}\n{toml}"),
+    }
+    assert!(
+        toml.contains("\nclock = \"faketime\"\n") && !toml.contains("faketime_monotonic"),
+        "{toml}"
+    );
 }
 
 fn reference() -> Launcher {
@@ -82,7 +116,7 @@ fn all_passed(results: &[(String, String)]) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_login_path_that_gives_no_token_is_reported_not_determined() {
-    let found = discover(reference(), &options("/nope"))
+    let found = discover(Target::Launcher(reference()), &options("/nope"))
         .await
         .expect("discover");
     let toml = found.to_toml(None);
@@ -115,7 +149,7 @@ async fn an_express_session_backend_is_found_with_its_session_cookie() {
     }
     let command = format!("exec node '{}'", script("session-cookie.js"));
     let found = discover(
-        command_launcher(command.clone(), Vec::new()),
+        Target::command(command.clone(), Vec::new()),
         &options("/api/login"),
     )
     .await
@@ -139,7 +173,7 @@ async fn a_drf_style_backend_is_found_with_the_token_scheme() {
     }
     let command = format!("exec python3 '{}'", script("django_basic.py"));
     let found = discover(
-        command_launcher(command.clone(), Vec::new()),
+        Target::command(command.clone(), Vec::new()),
         &options("/api/login"),
     )
     .await
@@ -156,13 +190,79 @@ async fn a_drf_style_backend_is_found_with_the_token_scheme() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_libfaketime_the_clock_line_is_written_commented_out_with_the_reason() {
+    if !have("python3") {
+        return;
+    }
+    let command = format!("exec python3 '{}'", script("django_basic.py"));
+    let mut opts = options("/api/login");
+    opts.faketime_lib = "/nonexistent/libfaketime.so.1".into();
+    let found = discover(Target::command(command.clone(), Vec::new()), &opts)
+        .await
+        .expect("discover");
+    let toml = found.to_toml(Some(CommandLine {
+        command: &command,
+        env: &[],
+    }));
+    assert!(
+        toml.contains(
+            "# NOT DETERMINED: libfaketime is not installed (no /nonexistent/libfaketime.so.1; \
+             on Debian or Ubuntu: apt-get install faketime)"
+        ) && toml.contains("\n# clock = \"faketime\"\n"),
+        "{toml}"
+    );
+    assert!(
+        found.unknown.iter().any(|u| u.starts_with(
+            "whether libfaketime moves the backend's clock (`[backend] clock`): libfaketime is not installed"
+        ) && u.ends_with("without it token.lifetime is skipped")),
+        "{:#?}",
+        found.unknown
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backend_whose_clock_does_not_follow_libfaketime_gets_no_clock_line() {
+    if !have("python3") || !faketime() {
+        return;
+    }
+    // The preload is dropped before Python starts (as for a statically linked binary): the
+    // login works, but its Date header still reads real time.
+    let command = format!(
+        "exec env -u LD_PRELOAD python3 '{}'",
+        script("django_basic.py")
+    );
+    let found = discover(
+        Target::command(command.clone(), Vec::new()),
+        &options("/api/login"),
+    )
+    .await
+    .expect("discover");
+    let toml = found.to_toml(Some(CommandLine {
+        command: &command,
+        env: &[],
+    }));
+    match &found.clock {
+        Some(ClockFound::Not(why)) => assert!(
+            why.contains("its Date header still read real time")
+                && why.contains("its clock does not follow"),
+            "{why}"
+        ),
+        other => panic!("{other:?}\n{toml}"),
+    }
+    assert!(
+        toml.contains("\n# clock = \"faketime\"\n") && !toml.contains("\nclock = "),
+        "{toml}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_header_code_backend_that_always_answers_200_is_found_with_its_json_signal() {
     if !have("python3") {
         return;
     }
     let command = format!("exec python3 '{}'", script("header_code_envelope.py"));
     let found = discover(
-        command_launcher(command.clone(), Vec::new()),
+        Target::command(command.clone(), Vec::new()),
         &options("/wx/login"),
     )
     .await
@@ -205,7 +305,7 @@ async fn a_backend_already_running_is_probed_and_checked_against_the_same_fixed_
     opts.fake_listen = format!("127.0.0.1:{port}").parse().unwrap();
     opts.appid = Some(appid.into());
     opts.secret = Some(secret.into());
-    let found = discover(url_launcher(backend.base_url()), &opts)
+    let found = discover(Target::Url(backend.base_url()), &opts)
         .await
         .expect("discover");
     let toml = found.to_toml(None);
@@ -226,9 +326,22 @@ async fn a_backend_already_running_is_probed_and_checked_against_the_same_fixed_
 
 /// The whole catalogue with `toml` (the backend's `DEFECT` set to `defect`).
 async fn full_run(toml: &str, launcher: Option<Launcher>, defect: &str) -> RunReport {
+    full_run_clock(toml, launcher, defect, true).await
+}
+
+/// The same, with the written `clock = "faketime"` dropped when `clock` is false.
+async fn full_run_clock(
+    toml: &str,
+    launcher: Option<Launcher>,
+    defect: &str,
+    clock: bool,
+) -> RunReport {
     let mut profile = Profile::from_toml_str(toml, "discovered.toml")
         .unwrap_or_else(|e| panic!("the discovered profile is invalid: {e}\n{toml}"));
     profile.backend.env.insert("DEFECT".into(), defect.into());
+    if !clock {
+        profile.backend.clock = ClockMode::Real;
+    }
     let options = RunOptions {
         seed: Some(11),
         ..RunOptions::default()
@@ -261,9 +374,8 @@ fn assert_green(report: &RunReport, failed: &[&str], skips: &[(&str, &str)], tom
     assert!(passed >= 25, "only {passed} passed:\n{toml}");
 }
 
-/// Skips every backend of these tests legitimately has: the backend's clock is not moved by a
-/// discovered profile (whether libfaketime can move it is the user's call, listed as NOT
-/// DETERMINED), so token.lifetime cannot run.
+/// The backend's clock cannot be moved (the in-process reference backend, which discover did
+/// not start; or libfaketime missing outside CI), so token.lifetime cannot run.
 const CLOCK: (&str, &str) = ("token.lifetime", "clock cannot be moved");
 /// An opaque token or session: the JWT cases do not apply.
 const NOT_A_JWT: (&str, &str) = ("token.", "is not a JWT");
@@ -273,9 +385,9 @@ const NO_ACCESS_TOKEN: (&str, &str) = ("access-token.", "no [[access_token.opera
 /// A one-part credential (a token or a session cookie): token.parts-bound has nothing to swap.
 const ONE_PART: (&str, &str) = ("token.parts-bound", "has one part");
 
-async fn timed_discover(what: &str, launcher: Launcher, options: &DiscoverOptions) -> Discovery {
+async fn timed_discover(what: &str, target: Target, options: &DiscoverOptions) -> Discovery {
     let started = Instant::now();
-    let found = discover(launcher, options).await.expect("discover");
+    let found = discover(target, options).await.expect("discover");
     // A figure for the record (not asserted: timing belongs to benchmarks).
     eprintln!(
         "discover on {what}: {} ms, {} login probe(s), {} other probe(s)",
@@ -292,7 +404,12 @@ async fn the_reference_backend_is_found_whole_and_its_discovered_profile_is_gree
     opts.user_info = Some("/api/user-info".into());
     opts.phone = Some("/api/phone".into());
     opts.access_token = vec!["/api/session-check".into()];
-    let found = timed_discover("the reference backend", reference(), &opts).await;
+    let found = timed_discover(
+        "the reference backend",
+        Target::Launcher(reference()),
+        &opts,
+    )
+    .await;
     let toml = found.to_toml(None);
     assert!(
         toml.contains("code_in = \"json\"\ncode_field = \"code\""),
@@ -319,6 +436,13 @@ async fn the_reference_backend_is_found_whole_and_its_discovered_profile_is_gree
     );
     assert!(!toml.contains("NOT DETERMINED: no probed shape"), "{toml}");
     assert_eq!(found.login_probes, 1);
+    assert!(found.clock.is_none(), "{:?}", found.clock);
+    assert!(
+        toml.contains(
+            "# NOT DETERMINED: the backend's clock (not probed: discover did not start it)"
+        ),
+        "{toml}"
+    );
     // The in-process launcher hands the harness the backend's JWT key, so only the clock and the
     // one-part credential skip.
     assert_green(
@@ -337,7 +461,7 @@ async fn a_wafer_backend_is_found_with_data_in_get_login_headers_and_a_two_heade
     let command = format!("exec node '{}'", script("wafer.js"));
     let found = timed_discover(
         "wafer.js",
-        command_launcher(command.clone(), Vec::new()),
+        Target::command(command.clone(), Vec::new()),
         &options("/weapp/login"),
     )
     .await;
@@ -378,10 +502,16 @@ async fn a_wafer_backend_is_found_with_data_in_get_login_headers_and_a_two_heade
     // 4 JSON and 4 form shapes POSTed (405); 4 query and 3 header shapes POSTed (405), then sent
     // as GETs (no credential); Wafer's headers POSTed (405), then as a GET: a session.
     assert_eq!(found.login_probes, 4 + 4 + 2 * 4 + 2 * 3 + 2);
+    if faketime() {
+        assert_faketime_found(&found, &toml);
+    }
+    // The clean wafer.js session does not expire yet, so token.lifetime would fail on it: the
+    // catalogue runs without the written clock until it does.
     let skips = [CLOCK, NOT_A_JWT, NO_PHONE, NO_ACCESS_TOKEN];
-    assert_green(&full_run(&toml, None, "").await, &[], &skips, &toml);
+    let report = full_run_clock(&toml, None, "", false).await;
+    assert_green(&report, &[], &skips, &toml);
     // The data.* cases go through the login: the watermark defect is caught with it.
-    let report = full_run(&toml, None, "any-watermark").await;
+    let report = full_run_clock(&toml, None, "any-watermark", false).await;
     assert_green(&report, &["data.watermark-mismatch"], &skips, &toml);
 }
 
@@ -395,7 +525,7 @@ async fn an_opaque_token_backend_is_found_with_a_token_header_and_its_ack_only_u
     opts.user_info = Some("/api/profile".into());
     let found = timed_discover(
         "opaque-token.js",
-        command_launcher(command.clone(), Vec::new()),
+        Target::command(command.clone(), Vec::new()),
         &opts,
     )
     .await;
@@ -413,10 +543,16 @@ async fn an_opaque_token_backend_is_found_with_a_token_header_and_its_ack_only_u
         toml.contains("[user_info.read_back]\nmethod = \"GET\"\npath = \"/api/profile\"\nresult_pointer = \"\""),
         "{toml}"
     );
+    if faketime() {
+        assert_faketime_found(&found, &toml);
+    }
+    // The clean opaque-token.js token does not expire yet, so token.lifetime would fail on it:
+    // the catalogue runs without the written clock until it does.
     let skips = [CLOCK, NOT_A_JWT, NO_PHONE, NO_ACCESS_TOKEN, ONE_PART];
-    assert_green(&full_run(&toml, None, "").await, &[], &skips, &toml);
+    let report = full_run_clock(&toml, None, "", false).await;
+    assert_green(&report, &[], &skips, &toml);
     // The read-back shows the stored fields: a truncated nickName is caught.
-    let report = full_run(&toml, None, "truncate-nickname").await;
+    let report = full_run_clock(&toml, None, "truncate-nickname", false).await;
     assert_green(&report, &["data.roundtrip-property"], &skips, &toml);
 }
 
@@ -434,7 +570,7 @@ async fn a_jwt_simple_backend_is_found_with_a_raw_authorization_header_and_its_k
     opts.env = env.clone();
     let found = timed_discover(
         "jwt_simple.py",
-        command_launcher(command.clone(), env.clone()),
+        Target::command(command.clone(), env.clone()),
         &opts,
     )
     .await;
@@ -453,26 +589,33 @@ async fn a_jwt_simple_backend_is_found_with_a_raw_authorization_header_and_its_k
         "{toml}"
     );
     // A bare-string payload has no exp: token.has-expiry fails this shape by design (as with
-    // the hand-written profile of docs/harness.md), and there is no exp to move. The backend
-    // has no user-info endpoint either.
-    let skips = [
-        CLOCK,
+    // the hand-written profile of docs/harness.md). Under the libfaketime clock discover found,
+    // the token is seen to live for ever: still accepted past max_lifetime_secs (token.lifetime)
+    // and at login + max_lifetime_secs (token.expired-rejected, which has no exp to aim at).
+    // The backend has no user-info endpoint either.
+    let mut skips = vec![
         ONE_PART,
         NO_PHONE,
         NO_ACCESS_TOKEN,
-        ("token.expired-rejected", "bare JSON string"),
         ("data.", "no [user_info]"),
     ];
+    let mut failed = vec!["token.has-expiry"];
+    if faketime() {
+        assert_faketime_found(&found, &toml);
+        failed = vec![
+            "token.expired-rejected",
+            "token.has-expiry",
+            "token.lifetime",
+        ];
+    } else {
+        skips.extend([CLOCK, ("token.expired-rejected", "bare JSON string")]);
+    }
     let report = full_run(&toml, None, "").await;
-    assert_green(&report, &["token.has-expiry"], &skips, &toml);
+    assert_green(&report, &failed, &skips, &toml);
     // The key was found, so the weak-key defect is judged on it.
     let report = full_run(&toml, None, "weak-key").await;
-    assert_green(
-        &report,
-        &["token.has-expiry", "token.weak-secret"],
-        &skips,
-        &toml,
-    );
+    failed.push("token.weak-secret");
+    assert_green(&report, &failed, &skips, &toml);
 }
 
 #[test]
@@ -503,7 +646,7 @@ async fn a_one_call_login_backend_is_found_with_its_body_and_the_protected_path_
     let command = format!("exec node '{}'", script("one-call-login.js"));
     let found = timed_discover(
         "one-call-login.js",
-        command_launcher(command.clone(), Vec::new()),
+        Target::command(command.clone(), Vec::new()),
         &options("/api/wx/login"),
     )
     .await;
@@ -523,8 +666,124 @@ async fn a_one_call_login_backend_is_found_with_its_body_and_the_protected_path_
         toml.contains("shows the userInfo at /user but not all of it"),
         "{toml}"
     );
-    let skips = [CLOCK, NOT_A_JWT, NO_PHONE, NO_ACCESS_TOKEN, ONE_PART];
-    assert_green(&full_run(&toml, None, "").await, &[], &skips, &toml);
+    // Its tokens live two hours: with the clock discover found movable, token.lifetime runs.
+    let mut skips = vec![NOT_A_JWT, NO_PHONE, NO_ACCESS_TOKEN, ONE_PART];
+    if faketime() {
+        assert_faketime_found(&found, &toml);
+    } else {
+        skips.push(CLOCK);
+    }
+    let report = full_run(&toml, None, "").await;
+    assert_green(&report, &[], &skips, &toml);
+    assert!(
+        !faketime()
+            || report
+                .cases
+                .iter()
+                .any(|c| c.id == "token.lifetime" && c.status == "passed"),
+        "{:#?}",
+        report.cases
+    );
     let report = full_run(&toml, None, "trust-openid").await;
     assert_green(&report, &["data.openid-mismatch"], &skips, &toml);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backend_too_slow_for_the_time_limit_still_gets_its_profile_saying_where_time_ran_out() {
+    if !have("python3") {
+        return;
+    }
+    // Answers the readiness probe, then every request at one byte a second.
+    let command = format!("exec python3 '{}' \"$PORT\"", script("trickle.py"));
+    let mut opts = options("/api/login");
+    opts.time_limit = std::time::Duration::from_secs(2);
+    let found = discover(Target::command(command.clone(), Vec::new()), &opts)
+        .await
+        .expect("a profile, not an error");
+    let hit = found
+        .time_limit
+        .clone()
+        .expect("the time limit is recorded");
+    assert!(found.login.is_none());
+    assert_eq!(hit.secs, 2);
+    assert!(
+        hit.stage.starts_with(
+            "the login (POST /api/login, the code goes in the JSON body as `code`; try 1)"
+        ),
+        "{}",
+        hit.stage
+    );
+    assert_eq!(hit.unfinished.first(), Some(&Section::Login));
+    assert!(hit.left(Section::Clock), "{:?}", hit.unfinished);
+    let toml = found.to_toml(Some(CommandLine {
+        command: &command,
+        env: &[],
+    }));
+    let why = "the overall time limit of 2 s ran out while probing the login";
+    assert!(toml.contains(&format!("# Incomplete: {why}")), "{toml}");
+    assert!(
+        toml.contains(&format!(
+            "# - how the login wants its code and where its answer has the credential (`[login]`): {why}"
+        )),
+        "{toml}"
+    );
+    assert!(
+        toml.contains("# NOT DETERMINED: not finished within the overall time limit of 2 s (see the top); these are the defaults."),
+        "{toml}"
+    );
+    Profile::from_toml_str(&toml, "discovered.toml").expect("still a valid profile");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_time_limit_after_the_login_keeps_the_login_found_and_lists_the_rest() {
+    // A stand-in whose login answers at once and whose every other path takes a minute.
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/api/login"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({"token": "t1"})))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_delay(std::time::Duration::from_secs(60)))
+        .mount(&server)
+        .await;
+    let mut opts = options("/api/login");
+    opts.time_limit = std::time::Duration::from_secs(3);
+    opts.phone = Some("/api/phone".into());
+    let found = discover(Target::Url(server.uri()), &opts)
+        .await
+        .expect("a profile, not an error");
+    let hit = found
+        .time_limit
+        .clone()
+        .expect("the time limit is recorded");
+    assert!(
+        hit.stage.starts_with("the auth style (GET /api/me with "),
+        "{}",
+        hit.stage
+    );
+    assert_eq!(
+        hit.unfinished,
+        [
+            Section::Auth,
+            Section::Identity,
+            Section::Phone,
+            Section::Clock
+        ]
+    );
+    let toml = found.to_toml(None);
+    assert!(
+        toml.contains("code_in = \"json\"\ncode_field = \"code\"")
+            && toml.contains("token_pointer = \"/token\""),
+        "the login found is kept: {toml}"
+    );
+    assert!(
+        toml.contains("# NOT DETERMINED: not finished within the overall time limit of 3 s (see the top); Bearer is the default."),
+        "{toml}"
+    );
+    assert!(
+        toml.contains("# - the phone endpoint (`[phone]`): the overall time limit of 3 s ran out while probing the auth style (GET /api/me with "),
+        "{toml}"
+    );
+    assert!(!toml.contains("[login]`): the overall"), "{toml}");
 }

@@ -153,6 +153,10 @@ impl Prober {
             if d.other_probes >= MAX_OTHER_PROBES {
                 break;
             }
+            self.progress.stage(format!(
+                "the user-info endpoint (POST {path} with a {body_in} body)"
+            ));
+            self.progress.save(d);
             let mut candidate = d.clone();
             candidate.user_info = Some(UserInfoFound {
                 path: path.into(),

@@ -3,6 +3,13 @@
 //! harness's own request renderer.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::profile::MonotonicMode;
+
+/// The probes' overall time limit unless told otherwise.
+pub const DEFAULT_TIME_LIMIT: Duration = Duration::from_secs(100);
 
 /// What to probe.
 #[derive(Clone, Debug)]
@@ -25,6 +32,11 @@ pub struct DiscoverOptions {
     /// The backend's extra environment: a value that verifies the token's HMAC signature is
     /// written as the `[jwt] secret`.
     pub env: Vec<(String, String)>,
+    /// The probes' overall time limit (backend start-up aside): what was found when it runs out
+    /// is written, the rest listed as not determined.
+    pub time_limit: Duration,
+    /// The libfaketime preload library tried on a started command.
+    pub faketime_lib: PathBuf,
 }
 
 impl DiscoverOptions {
@@ -40,6 +52,8 @@ impl DiscoverOptions {
             appid: None,
             secret: None,
             env: Vec::new(),
+            time_limit: DEFAULT_TIME_LIMIT,
+            faketime_lib: crate::clock::DEBIAN_FAKETIME_LIB.into(),
         }
     }
 }
@@ -129,6 +143,110 @@ pub struct OperationFound {
     pub calls_wechat: bool,
 }
 
+/// Whether libfaketime moves the backend's clock (probed on a second start of its command).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ClockFound {
+    /// It does: `clock = "faketime"`, with the monotonic setting when `auto` would guess wrong.
+    Faketime {
+        monotonic: Option<MonotonicMode>,
+        /// The preload library, when not Debian's (written as `faketime_lib`).
+        lib: Option<PathBuf>,
+        /// What showed it, for the comment.
+        seen: String,
+    },
+    /// It does not, or could not be seen to: the line is written commented out, with this.
+    Not(String),
+}
+
+/// A part of the profile the probes fill, in the order they run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Section {
+    Login,
+    Auth,
+    Identity,
+    LoginData,
+    UserInfo,
+    Phone,
+    AccessToken,
+    JwtKey,
+    Clock,
+}
+
+impl Section {
+    /// Every section, in probe order.
+    pub const ALL: [Section; 9] = [
+        Section::Login,
+        Section::Auth,
+        Section::Identity,
+        Section::LoginData,
+        Section::UserInfo,
+        Section::Phone,
+        Section::AccessToken,
+        Section::JwtKey,
+        Section::Clock,
+    ];
+
+    /// The profile keys it fills, for one-line messages.
+    pub fn key(self) -> &'static str {
+        match self {
+            Section::Login => "[login]",
+            Section::Auth => "[auth]/[protected]/[rejected]",
+            Section::Identity => "identity",
+            Section::LoginData => "data_pointer",
+            Section::UserInfo => "[user_info]",
+            Section::Phone => "[phone]",
+            Section::AccessToken => "[[access_token.operations]]",
+            Section::JwtKey => "[jwt] secret",
+            Section::Clock => "[backend] clock",
+        }
+    }
+
+    /// What the section holds, for the NOT DETERMINED list.
+    pub fn what(self) -> &'static str {
+        match self {
+            Section::Login => "how the login wants its code and where its answer has the credential (`[login]`)",
+            Section::Auth => "the auth style, the protected path and how the backend says no (`[auth]`, `[protected]`, `[rejected]`)",
+            Section::Identity => "where the protected answer names the user (`identity`)",
+            Section::LoginData => "where the backend shows the userInfo the login carried (`data_pointer`, `data_read_back`)",
+            Section::UserInfo => "the user-info endpoint (`[user_info]`)",
+            Section::Phone => "the phone endpoint (`[phone]`)",
+            Section::AccessToken => "the access-token operations (`[[access_token.operations]]`)",
+            Section::JwtKey => "the JWT signing key among the --env values (`[jwt] secret`)",
+            Section::Clock => "whether libfaketime moves the backend's clock (`[backend] clock`)",
+        }
+    }
+}
+
+/// The overall time limit ran out: where, and what was left unfinished.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TimeLimitHit {
+    pub secs: u64,
+    /// What was being probed (`the login (POST /api/login, the code in the query as `code`)`).
+    pub stage: String,
+    pub unfinished: Vec<Section>,
+}
+
+impl TimeLimitHit {
+    /// `the overall time limit of 100 s ran out while probing …`.
+    pub fn sentence(&self) -> String {
+        format!(
+            "the overall time limit of {} s ran out while probing {}",
+            self.secs, self.stage
+        )
+    }
+
+    /// The unfinished sections' keys, comma-separated.
+    pub fn keys(&self) -> String {
+        let keys: Vec<&str> = self.unfinished.iter().map(|s| s.key()).collect();
+        keys.join(", ")
+    }
+
+    /// Whether `section` was left unfinished.
+    pub fn left(&self, section: Section) -> bool {
+        self.unfinished.contains(&section)
+    }
+}
+
 /// Everything found, and what could not be.
 #[derive(Clone, Debug, Default)]
 pub struct Discovery {
@@ -152,4 +270,8 @@ pub struct Discovery {
     /// The fixed fake address and app a backend already running was configured with
     /// (listen, appid, secret), written as `[fake]` so `wxmock check` uses the same.
     pub fixed_fake: Option<(String, String, String)>,
+    /// Whether libfaketime moves the backend's clock (None: not probed, said in `unknown`).
+    pub clock: Option<ClockFound>,
+    /// Set when the overall time limit ran out before the probes finished.
+    pub time_limit: Option<TimeLimitHit>,
 }

@@ -124,6 +124,13 @@ impl Prober {
                     data_pointer: None,
                     data_read_back: None,
                 };
+                self.progress.stage(format!(
+                    "the login ({method} {}, {}; try {})",
+                    d.login_path,
+                    s.label,
+                    d.login_probes + 1
+                ));
+                self.progress.save(d);
                 let candidate = Discovery {
                     login: Some(found.clone()),
                     ..d.clone()

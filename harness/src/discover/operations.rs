@@ -27,6 +27,10 @@ impl Prober {
             if d.other_probes >= MAX_OTHER_PROBES {
                 break;
             }
+            self.progress.stage(format!(
+                "the phone endpoint (POST {path} with the code as `{field}`)"
+            ));
+            self.progress.save(d);
             let mut candidate = d.clone();
             candidate.phone = Some(PhoneFound {
                 path: path.into(),
@@ -101,6 +105,9 @@ impl Prober {
             if d.other_probes >= MAX_OTHER_PROBES {
                 break;
             }
+            self.progress
+                .stage(format!("the access-token operation GET {path}"));
+            self.progress.save(d);
             let mut candidate = d.clone();
             candidate.operations.push(OperationFound {
                 path: path.clone(),

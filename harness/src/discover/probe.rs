@@ -10,15 +10,17 @@ use std::time::Duration;
 use serde_json::json;
 
 use super::answer::{identity, jwt_key};
-use super::found::{AuthFound, DiscoverOptions, Discovery};
+use super::found::{AuthFound, ClockFound, DiscoverOptions, Discovery, Section};
+use super::launch::{reach, Target};
 use super::login::{CODE_NAMES, TOKEN_POINTERS};
+use super::progress::Progress;
 use super::styles::{part_styles, rejection, styles};
 use crate::context::Ctx;
 use crate::error::HarnessError;
 use crate::exchange::Response;
 use crate::fake::Fake;
 use crate::profile::{Profile, Vars};
-use crate::runner::{FakeInfo, Launcher};
+use crate::runner::FakeInfo;
 
 /// Protected paths tried when none is given (then also the same names beside the login path).
 pub const PROTECTED_PATHS: [&str; 11] = [
@@ -50,8 +52,6 @@ const MAX_PATHS: usize = 24;
 pub(super) const MAX_OTHER_PROBES: usize = 400;
 /// Each probe request's timeout.
 const PROBE_TIMEOUT_SECS: u64 = 5;
-/// The whole probe run's bound.
-pub const DISCOVER_DEADLINE: Duration = Duration::from_secs(100);
 /// The paths tried for the protected request.
 pub fn protected_paths(options: &DiscoverOptions) -> Vec<String> {
     if !options.protected.is_empty() {
@@ -75,9 +75,10 @@ pub fn protected_paths(options: &DiscoverOptions) -> Vec<String> {
     out
 }
 
-/// Starts the fake and the backend, probes, and stops both.
+/// Starts the fake and the backend, probes (within `options.time_limit`: when it runs out, the
+/// findings so far, with the rest listed as not determined), and stops both.
 pub async fn discover(
-    launcher: Launcher,
+    target: Target,
     options: &DiscoverOptions,
 ) -> Result<Discovery, HarnessError> {
     let wechat = wxmock_server::MockWeChat::builder()
@@ -112,20 +113,48 @@ pub async fn discover(
         appid,
         secret,
     };
-    let backend = launcher(info).await?;
+    let command = match &target {
+        Target::Command { command, env } => Some((command.clone(), env.clone())),
+        _ => None,
+    };
+    let (base, guard) = reach(target, info).await?;
     let prober = Prober {
         fake,
         vars,
-        base: backend.base_url.trim_end_matches('/').to_string(),
+        base,
+        progress: Arc::new(Progress::default()),
     };
-    let mut found = match tokio::time::timeout(DISCOVER_DEADLINE, prober.run(options)).await {
+    let probing = async {
+        let mut d = prober.run(options).await?;
+        // The clock is probed on a second start of the command: the first one goes first.
+        drop(guard);
+        match &command {
+            Some((command, env)) => {
+                let found = prober
+                    .probe_clock(command, env, &d, &options.faketime_lib)
+                    .await;
+                if let ClockFound::Not(why) = &found {
+                    d.unknown.push(format!(
+                        "{}: {why}; without it token.lifetime is skipped",
+                        Section::Clock.what()
+                    ));
+                }
+                d.clock = Some(found);
+            }
+            None => d.unknown.push(format!(
+                "{}: not probed, since discover did not start the backend from a command \
+                 (libfaketime is preloaded only into a backend the harness starts); a \
+                 `clock_command` lets token.lifetime run",
+                Section::Clock.what()
+            )),
+        }
+        prober.progress.finish(&d, &[Section::Clock]);
+        Ok(d)
+    };
+    let mut found = match tokio::time::timeout(options.time_limit, probing).await {
         Ok(found) => found,
-        Err(_) => Err(HarnessError::Internal(format!(
-            "the probes did not finish within {} s (a backend that answers very slowly?)",
-            DISCOVER_DEADLINE.as_secs()
-        ))),
+        Err(_) => Ok(prober.progress.ran_out(options, options.time_limit)),
     };
-    drop(backend);
     let address = wechat.address();
     drop(wechat);
     if options.fake_listen.port() != 0 {
@@ -149,10 +178,13 @@ pub async fn discover(
     found
 }
 
+#[derive(Clone)]
 pub(super) struct Prober {
     pub fake: Fake,
     pub vars: Vars,
     pub base: String,
+    /// The findings so far, kept for the time limit.
+    pub progress: Arc<Progress>,
 }
 
 /// What the accepted protected call showed (for the identity and the data read-back).
@@ -162,6 +194,15 @@ pub(super) struct Accepted {
 }
 
 impl Prober {
+    /// The fake, as a started command is given it.
+    pub(super) fn fake_info(&self) -> FakeInfo {
+        FakeInfo {
+            base_url: self.vars.wechat_base_url.clone(),
+            appid: self.vars.appid.clone(),
+            secret: self.vars.secret.clone(),
+        }
+    }
+
     /// A context for the candidate profile `d` (the text `render` writes for it).
     pub(super) fn ctx(&self, d: &Discovery) -> Result<Ctx, HarnessError> {
         let text = d.to_toml(None);
@@ -177,16 +218,33 @@ impl Prober {
     }
 
     async fn run(&self, options: &DiscoverOptions) -> Result<Discovery, HarnessError> {
-        // A phone number for the phone probe (the fake's default users have none).
-        let persona = self
-            .fake
-            .create_user(json!({"phoneNumber": "13800138000", "countryCode": "86"}))
-            .await?;
         let mut d = Discovery {
             base_url: self.base.clone(),
             login_path: options.login_path.clone(),
             ..Discovery::default()
         };
+        // What is not asked for is known at once (and kept if the time limit runs out).
+        if options.phone.is_none() {
+            d.unknown.push(
+                "the [phone] endpoint (give its path with --phone): without it \
+                 data.phone-number is skipped"
+                    .into(),
+            );
+        }
+        if options.access_token.is_empty() {
+            d.unknown.push(
+                "requests that make the backend use its access token (give their paths with \
+                 --access-token): without them the access-token.* cases are skipped"
+                    .into(),
+            );
+        }
+        self.progress.save(&d);
+        self.progress.stage("the fake's test user");
+        // A phone number for the phone probe (the fake's default users have none).
+        let persona = self
+            .fake
+            .create_user(json!({"phoneNumber": "13800138000", "countryCode": "86"}))
+            .await?;
         let Some(hit) = self.find_login(&persona.openid, &mut d).await? else {
             d.unknown.push(format!(
                 "no login shape worked: POST (and GET where POST was refused with 404/405) {} \
@@ -200,8 +258,17 @@ impl Prober {
             ));
             d.unknown
                 .push("the auth style and the protected path (not probed without a token)".into());
+            let all_but_clock: Vec<Section> = Section::ALL
+                .into_iter()
+                .filter(|s| *s != Section::Clock)
+                .collect();
+            self.progress.finish(&d, &all_but_clock);
             return Ok(d);
         };
+        let mut first = hit.found.clone();
+        first.parts = hit.credentials[0].clone();
+        d.login = Some(first);
+        self.progress.finish(&d, &[Section::Login]);
         let paths = protected_paths(options);
         let mut accepted = None;
         for parts in &hit.credentials {
@@ -227,12 +294,6 @@ impl Prober {
         }
         if let Some(a) = &accepted {
             d.identity = identity(&a.with, &persona.openid, a.credential.main());
-            self.probe_data(&mut d, &hit, a, &persona, options).await?;
-            if let Some(path) = &options.phone {
-                self.find_phone(&mut d, path, a, &persona).await?;
-            }
-            self.find_operations(&mut d, &options.access_token, a)
-                .await?;
         }
         if d.identity.is_none() {
             d.unknown.push(
@@ -240,6 +301,19 @@ impl Prober {
                  login.returning-user and login.distinct-users are skipped"
                     .into(),
             );
+        }
+        self.progress
+            .finish(&d, &[Section::Auth, Section::Identity]);
+        if let Some(a) = &accepted {
+            self.probe_data(&mut d, &hit, a, &persona, options).await?;
+            self.progress
+                .finish(&d, &[Section::LoginData, Section::UserInfo]);
+            if let Some(path) = &options.phone {
+                self.find_phone(&mut d, path, a, &persona).await?;
+            }
+            self.progress.finish(&d, &[Section::Phone]);
+            self.find_operations(&mut d, &options.access_token, a)
+                .await?;
         }
         let main = accepted
             .as_ref()
@@ -253,24 +327,15 @@ impl Prober {
                     .into(),
             );
         }
-        if options.phone.is_none() {
-            d.unknown.push(
-                "the [phone] endpoint (give its path with --phone): without it \
-                 data.phone-number is skipped"
-                    .into(),
-            );
-        }
-        if options.access_token.is_empty() {
-            d.unknown.push(
-                "requests that make the backend use its access token (give their paths with \
-                 --access-token): without them the access-token.* cases are skipped"
-                    .into(),
-            );
-        }
-        d.unknown.push(
-            "whether the backend's clock can be moved (not probed): `[backend] clock = \
-             \"faketime\"` (libfaketime) or a `clock_command` lets token.lifetime run"
-                .into(),
+        self.progress.finish(
+            &d,
+            &[
+                Section::LoginData,
+                Section::UserInfo,
+                Section::Phone,
+                Section::AccessToken,
+                Section::JwtKey,
+            ],
         );
         Ok(d)
     }
@@ -302,6 +367,9 @@ impl Prober {
                 if d.other_probes >= MAX_OTHER_PROBES {
                     return Ok(None);
                 }
+                self.progress
+                    .stage(format!("the auth style (GET {path} with {label})"));
+                self.progress.save(d);
                 let mut candidate = d.clone();
                 candidate.auth = Some(AuthFound {
                     path: path.clone(),

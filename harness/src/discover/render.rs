@@ -3,7 +3,8 @@
 
 use std::fmt::Write as _;
 
-use super::found::{Discovery, LoginFound, RejectionFound};
+use super::found::{ClockFound, Discovery, LoginFound, RejectionFound, Section};
+use crate::profile::MonotonicMode;
 
 /// How the profile starts the backend: `None` for one already running at the probed URL.
 pub struct CommandLine<'a> {
@@ -28,11 +29,19 @@ impl Discovery {
             t,
             "# Run it with `wxmock check --profile FILE`; review every line marked NOT DETERMINED."
         );
+        if let Some(hit) = &self.time_limit {
+            let _ = writeln!(
+                t,
+                "# Incomplete: {}; what was not finished is marked NOT DETERMINED.",
+                hit.sentence()
+            );
+        }
         let _ = writeln!(t, "name = \"discovered\"\n\n[backend]");
         match &command {
             Some(c) => {
                 let _ = writeln!(t, "base_url = \"http://127.0.0.1:{{{{port}}}}\"");
                 let _ = writeln!(t, "command = {}", quoted(c.command));
+                self.write_clock(&mut t, true);
                 let _ = writeln!(t, "\n[backend.env]");
                 for (k, v) in [
                     ("WX_API_BASE", "{{wechat_base_url}}"),
@@ -55,6 +64,7 @@ impl Discovery {
                 let _ = writeln!(t, "# The backend was already running here, pointed at the fake by hand; a `command`");
                 let _ = writeln!(t, "# with `{{{{wechat_base_url}}}}`, `{{{{appid}}}}` and `{{{{secret}}}}` in its env lets the harness start it.");
                 let _ = writeln!(t, "base_url = {}", quoted(&self.base_url));
+                self.write_clock(&mut t, false);
             }
         }
         if let Some((listen, appid, secret)) = &self.fixed_fake {
@@ -80,10 +90,8 @@ impl Discovery {
         match &self.login {
             Some(l) => self.write_login(&mut t, l),
             None => {
-                let _ = writeln!(
-                    t,
-                    "# NOT DETERMINED: no probed shape gave a token; these are the defaults."
-                );
+                let why = self.why_not(Section::Login, "no probed shape gave a token");
+                let _ = writeln!(t, "# NOT DETERMINED: {why}; these are the defaults.");
                 let _ = writeln!(
                     t,
                     "code_in = \"json\"\ncode_field = \"code\"\ntoken_pointer = \"/token\""
@@ -101,10 +109,8 @@ impl Discovery {
                 let _ = writeln!(t, "{}", a.toml);
             }
             None => {
-                let _ = writeln!(
-                    t,
-                    "# NOT DETERMINED: no style was accepted; Bearer is the default."
-                );
+                let why = self.why_not(Section::Auth, "no style was accepted");
+                let _ = writeln!(t, "# NOT DETERMINED: {why}; Bearer is the default.");
                 let _ = writeln!(t, "style = \"bearer\"");
             }
         }
@@ -114,10 +120,11 @@ impl Discovery {
                 let _ = writeln!(t, "path = {}", quoted(&a.path));
             }
             None => {
-                let _ = writeln!(
-                    t,
-                    "# NOT DETERMINED: replace with a path that needs a valid credential."
+                let why = self.why_not(
+                    Section::Auth,
+                    "replace with a path that needs a valid credential",
                 );
+                let _ = writeln!(t, "# NOT DETERMINED: {why}.");
                 let _ = writeln!(t, "path = \"/api/me\"");
             }
         }
@@ -171,10 +178,8 @@ impl Discovery {
                 let _ = writeln!(t, "pointer = {}\nnot_equals = [\"\"]", quoted(pointer));
             }
             None => {
-                let _ = writeln!(
-                    t,
-                    "# NOT DETERMINED: how the backend says no; 401 and 403 are the defaults."
-                );
+                let why = self.why_not(Section::Auth, "how the backend says no");
+                let _ = writeln!(t, "# NOT DETERMINED: {why}; 401 and 403 are the defaults.");
                 let _ = writeln!(t, "statuses = [401, 403]");
             }
         }
@@ -220,6 +225,62 @@ impl Discovery {
             }
         }
         t
+    }
+
+    /// Why `section` holds defaults: the time limit, when it left the section unfinished.
+    fn why_not(&self, section: Section, otherwise: &str) -> String {
+        match &self.time_limit {
+            Some(hit) if hit.left(section) => format!(
+                "not finished within the overall time limit of {} s (see the top)",
+                hit.secs
+            ),
+            _ => otherwise.to_string(),
+        }
+    }
+
+    /// `[backend] clock`: set when libfaketime was seen to move the backend's clock, written
+    /// commented out with the reason otherwise.
+    fn write_clock(&self, t: &mut String, started: bool) {
+        match &self.clock {
+            Some(ClockFound::Faketime {
+                monotonic,
+                lib,
+                seen,
+            }) => {
+                let _ = writeln!(t, "# Found: under libfaketime {seen}. The harness moves this clock for the expiry cases (token.lifetime, token.expired-rejected).");
+                let _ = writeln!(t, "clock = \"faketime\"");
+                if let Some(lib) = lib {
+                    let _ = writeln!(t, "faketime_lib = {}", quoted(&lib.display().to_string()));
+                }
+                if let Some(mode) = monotonic {
+                    let word = match mode {
+                        MonotonicMode::Real => "real",
+                        MonotonicMode::Faked => "faked",
+                        MonotonicMode::Auto => "auto",
+                    };
+                    let _ = writeln!(
+                        t,
+                        "# `auto` would guess wrong for this command: the monotonic clock must be {word}."
+                    );
+                    let _ = writeln!(t, "faketime_monotonic = \"{word}\"");
+                }
+            }
+            Some(ClockFound::Not(why)) => {
+                let _ = writeln!(t, "# NOT DETERMINED: {why}.");
+                let _ = writeln!(t, "# clock = \"faketime\"");
+            }
+            None if started => {
+                let why = self.why_not(Section::Clock, "not probed");
+                let _ = writeln!(t, "# NOT DETERMINED: whether libfaketime moves the backend's clock: {why}; if it does,");
+                let _ = writeln!(t, "# `clock = \"faketime\"` lets token.lifetime run.");
+                let _ = writeln!(t, "# clock = \"faketime\"");
+            }
+            None => {
+                let _ = writeln!(t, "# NOT DETERMINED: the backend's clock (not probed: discover did not start it); a");
+                let _ = writeln!(t, "# `clock_command` that moves it by {{{{advance_secs}}}} lets token.lifetime run.");
+                let _ = writeln!(t, "# clock_command = \"…\"");
+            }
+        }
     }
 
     fn write_login(&self, t: &mut String, l: &LoginFound) {
