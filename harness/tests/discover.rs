@@ -21,7 +21,7 @@ use wxmock_harness::clock::DEBIAN_FAKETIME_LIB;
 use wxmock_harness::discover::{
     discover, protected_paths, ClockFound, CommandLine, DiscoverOptions, Discovery, Section, Target,
 };
-use wxmock_harness::profile::ClockMode;
+use wxmock_harness::profile::{ClockMode, MonotonicMode};
 use wxmock_harness::report::RunReport;
 use wxmock_harness::runner::{FakeInfo, LaunchedBackend, Launcher};
 use wxmock_harness::{run, HarnessError, Profile, RunOptions};
@@ -786,4 +786,65 @@ async fn a_time_limit_after_the_login_keeps_the_login_found_and_lists_the_rest()
         "{toml}"
     );
     assert!(!toml.contains("[login]`): the overall"), "{toml}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_backend_behind_a_start_script_gets_the_real_monotonic_clock_named() {
+    if !have("node") || !faketime() {
+        return;
+    }
+    // `auto` sees `sh start.sh`, not Node, and fakes the monotonic clock: Node aborts when
+    // that clock goes back. Discover sees the login fail after the jump, tries the real
+    // monotonic clock, and names it.
+    let dir = std::env::temp_dir().join(format!("wxmock-discover-start-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let start = dir.join("start.sh");
+    std::fs::write(
+        &start,
+        format!("exec node '{}'\n", script("one-call-login.js")),
+    )
+    .unwrap();
+    let command = format!("exec sh '{}'", start.display());
+    let found = discover(
+        Target::command(command.clone(), Vec::new()),
+        &options("/api/wx/login"),
+    )
+    .await
+    .expect("discover");
+    let toml = found.to_toml(Some(CommandLine {
+        command: &command,
+        env: &[],
+    }));
+    match &found.clock {
+        Some(ClockFound::Faketime {
+            monotonic: Some((MonotonicMode::Real, why)),
+            ..
+        }) => assert!(
+            why.starts_with("after its clock was put back from two days ahead to real time, the login got no answer"),
+            "{why}"
+        ),
+        other => panic!("{other:?}\n{toml}"),
+    }
+    assert!(
+        toml.contains("clock = \"faketime\"\n# `auto` would leave the monotonic clock faked for this command, and then after its clock was put back")
+            && toml.contains(":\n# it must be real.\nfaketime_monotonic = \"real\"\n"),
+        "{toml}"
+    );
+    // The runner moves that clock with the setting written: its two-hour tokens expire.
+    let profile = Profile::from_toml_str(&toml, "discovered.toml").expect("valid");
+    let options = RunOptions {
+        seed: Some(5),
+        only: vec![
+            "login.happy".into(),
+            "token.accepted".into(),
+            "token.lifetime".into(),
+        ],
+        ..RunOptions::default()
+    };
+    let report = run(profile, options, None, &mut []).await.expect("run");
+    for c in &report.cases {
+        assert_eq!(c.status, "passed", "{}: {:?}\n{toml}", c.id, c.reason);
+    }
+    assert_eq!(report.cases.len(), 3);
+    std::fs::remove_dir_all(&dir).ok();
 }

@@ -44,6 +44,14 @@ fn mode_word(real_monotonic: bool) -> &'static str {
     }
 }
 
+/// ` (it exited with status N)` when the process has ended.
+fn exited(process: &mut crate::backend::BackendProcess) -> String {
+    process
+        .exited()
+        .map(|status| format!(" (it exited with {})", crate::backend::exit_text(status)))
+        .unwrap_or_default()
+}
+
 /// The backend's "now" an answer shows: its `Date` header, else the token's `iat`.
 fn dated(answers: &[&Response], token: &str) -> Option<(i64, &'static str)> {
     for r in answers {
@@ -96,20 +104,13 @@ impl Prober {
                 .await
             {
                 Tried::Moves(seen) => {
-                    let monotonic = (real_monotonic != auto_real).then_some(if real_monotonic {
+                    let mode = if real_monotonic {
                         MonotonicMode::Real
                     } else {
                         MonotonicMode::Faked
-                    });
-                    let seen = match monotonic {
-                        Some(_) => format!(
-                            "{seen}; with the monotonic clock {} (what `auto` picks for this \
-                             command) {}",
-                            mode_word(auto_real),
-                            broken.join("")
-                        ),
-                        None => seen,
                     };
+                    let monotonic = (real_monotonic != auto_real)
+                        .then(|| (mode, broken.first().cloned().unwrap_or_default()));
                     let lib = (lib != Path::new(DEBIAN_FAKETIME_LIB)).then(|| lib.to_path_buf());
                     return ClockFound::Faketime {
                         monotonic,
@@ -168,24 +169,29 @@ impl Prober {
         let Some(mut clock) = started.clock else {
             return Tried::Broken("no libfaketime control file was made".into());
         };
-        let _process = started.process;
+        let mut process = started.process;
         let under = Prober {
             base: started.base_url.clone(),
             ..self.clone()
         };
         let ahead = match under.login_under(d).await {
             Ok(a) => a,
-            Err(why) => return Tried::Broken(format!("with its clock two days ahead, {why}")),
+            Err(why) => {
+                let exit = exited(&mut process);
+                return Tried::Broken(format!("with its clock two days ahead, {why}{exit}"));
+            }
         };
         if let Err(e) = clock.set_offset(0).await {
             return Tried::Broken(e.to_string());
         }
         if let Err(why) = under.login_under(d).await {
+            let exit = exited(&mut process);
             return Tried::Broken(format!(
-                "after its clock was put back from two days ahead to real time, {why}"
+                "after its clock was put back from two days ahead to real time, {why}{exit}"
             ));
         }
         let answers: Vec<&Response> = std::iter::once(&ahead.0).chain(&ahead.1).collect();
+        let _ = process.stop().await;
         let Some((t, source)) = dated(&answers, &ahead.2) else {
             return Tried::Unseen;
         };
@@ -228,10 +234,12 @@ impl Prober {
             .await
             .map_err(|e| e.to_string())?;
         let req = ctx.render(&ctx.profile.compiled.login.clone(), &values);
-        let login = ctx
-            .send("login", req)
-            .await
-            .map_err(|e| format!("the login got no answer ({e})"))?;
+        let login = ctx.send("login", req).await.map_err(|e| {
+            format!(
+                "the login got no answer ({})",
+                truncate(&e.to_string(), 160)
+            )
+        })?;
         if !login.is_success() {
             return Err(format!(
                 "the login was answered HTTP {} {}",
@@ -244,10 +252,12 @@ impl Prober {
         };
         let mut protected = None;
         if d.auth.is_some() {
-            let p = ctx
-                .protected(Some(&credential))
-                .await
-                .map_err(|e| format!("the protected request got no answer ({e})"))?;
+            let p = ctx.protected(Some(&credential)).await.map_err(|e| {
+                format!(
+                    "the protected request got no answer ({})",
+                    truncate(&e.to_string(), 160)
+                )
+            })?;
             if !ctx.is_accepted(&p) {
                 return Err(format!(
                     "the protected request with the new credential was answered HTTP {} {}",

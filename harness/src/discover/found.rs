@@ -146,9 +146,10 @@ pub struct OperationFound {
 /// Whether libfaketime moves the backend's clock (probed on a second start of its command).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ClockFound {
-    /// It does: `clock = "faketime"`, with the monotonic setting when `auto` would guess wrong.
+    /// It does: `clock = "faketime"`, with the monotonic setting when `auto` would guess wrong
+    /// (and what went wrong with `auto`'s).
     Faketime {
-        monotonic: Option<MonotonicMode>,
+        monotonic: Option<(MonotonicMode, String)>,
         /// The preload library, when not Debian's (written as `faketime_lib`).
         lib: Option<PathBuf>,
         /// What showed it, for the comment.

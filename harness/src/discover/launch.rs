@@ -101,22 +101,42 @@ pub(super) async fn start_command(
     })
 }
 
+/// What keeps the backend running while it is probed.
+pub(super) enum Guard {
+    /// A command discover started: stopped with its whole process group.
+    Process(Box<BackendProcess>),
+    /// Whatever a launcher returned (nothing for a URL), dropped at the end.
+    Other(#[allow(dead_code)] Box<dyn Send>),
+}
+
+impl Guard {
+    /// Stops a started command (TERM, then KILL after a grace period) and waits for it.
+    pub async fn stop(self) {
+        if let Guard::Process(p) = self {
+            let _ = p.stop().await;
+        }
+    }
+}
+
 /// Reaches the backend: the guard it returns keeps a started one running.
-pub(super) async fn reach(
-    target: Target,
-    fake: FakeInfo,
-) -> Result<(String, Box<dyn Send>), HarnessError> {
+pub(super) async fn reach(target: Target, fake: FakeInfo) -> Result<(String, Guard), HarnessError> {
     match target {
-        Target::Url(url) => Ok((url.trim_end_matches('/').to_string(), Box::new(()))),
+        Target::Url(url) => Ok((
+            url.trim_end_matches('/').to_string(),
+            Guard::Other(Box::new(())),
+        )),
         Target::Command { command, env } => {
             let started = start_command(&command, &env, &fake, None).await?;
-            Ok((started.base_url, Box::new(started.process)))
+            Ok((started.base_url, Guard::Process(Box::new(started.process))))
         }
         Target::Launcher(launcher) => {
             let LaunchedBackend {
                 base_url, guard, ..
             } = launcher(fake).await?;
-            Ok((base_url.trim_end_matches('/').to_string(), Box::new(guard)))
+            Ok((
+                base_url.trim_end_matches('/').to_string(),
+                Guard::Other(Box::new(guard)),
+            ))
         }
     }
 }

@@ -127,7 +127,7 @@ pub async fn discover(
     let probing = async {
         let mut d = prober.run(options).await?;
         // The clock is probed on a second start of the command: the first one goes first.
-        drop(guard);
+        guard.stop().await;
         match &command {
             Some((command, env)) => {
                 let found = prober

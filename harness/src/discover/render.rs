@@ -247,21 +247,19 @@ impl Discovery {
                 lib,
                 seen,
             }) => {
-                let _ = writeln!(t, "# Found: under libfaketime {seen}. The harness moves this clock for the expiry cases (token.lifetime, token.expired-rejected).");
+                let _ = writeln!(t, "# Found: under libfaketime {seen}.");
+                let _ = writeln!(t, "# The harness moves this clock for the expiry cases (token.lifetime, token.expired-rejected).");
                 let _ = writeln!(t, "clock = \"faketime\"");
                 if let Some(lib) = lib {
                     let _ = writeln!(t, "faketime_lib = {}", quoted(&lib.display().to_string()));
                 }
-                if let Some(mode) = monotonic {
-                    let word = match mode {
-                        MonotonicMode::Real => "real",
-                        MonotonicMode::Faked => "faked",
-                        MonotonicMode::Auto => "auto",
+                if let Some((mode, why)) = monotonic {
+                    let (word, auto) = match mode {
+                        MonotonicMode::Faked => ("faked", "real"),
+                        _ => ("real", "faked"),
                     };
-                    let _ = writeln!(
-                        t,
-                        "# `auto` would guess wrong for this command: the monotonic clock must be {word}."
-                    );
+                    let _ = writeln!(t, "# `auto` would leave the monotonic clock {auto} for this command, and then {why}:");
+                    let _ = writeln!(t, "# it must be {word}.");
                     let _ = writeln!(t, "faketime_monotonic = \"{word}\"");
                 }
             }
