@@ -21,14 +21,9 @@ pub struct QueryParams<'a> {
 impl<'a> QueryParams<'a> {
     /// Splits and percent-decodes a raw query string (`None`: no query, no pairs).
     pub fn parse(raw: Option<&'a str>) -> Self {
-        let pairs = raw
-            .unwrap_or("")
-            .split('&')
-            .filter(|p| !p.is_empty())
-            .map(|pair| {
-                let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-                (decode(key), decode(value))
-            })
+        let pairs = crate::fault::raw_pairs(raw.unwrap_or(""))
+            .filter(|(pair, _, _)| !pair.is_empty())
+            .map(|(_, key, value)| (decode(key), decode(value)))
             .collect();
         Self { pairs }
     }

@@ -1,6 +1,8 @@
 //! `GET /wxa/checksession`, `GET /wxa/resetusersessionkey` and
 //! `POST /wxa/business/getuserphonenumber`: the access-token-guarded login APIs.
 
+use std::sync::Arc;
+
 use axum::extract::Request;
 use axum::http::{Method, Uri};
 use axum::response::Response;
@@ -20,11 +22,11 @@ const SIG_METHOD: &str = "hmac_sha256";
 /// The appid granted by the query's `access_token` (41001 when absent; the body and headers
 /// are never looked at, as on WeChat). 40001 for every token of an app under the
 /// `access-token-rejected` scenario.
-fn authorize(state: &AppState, query: &QueryParams<'_>) -> Result<String, WxError> {
+fn authorize(state: &AppState, query: &QueryParams<'_>) -> Result<Arc<str>, WxError> {
     let token = query
         .get("access_token")
         .ok_or_else(|| WxError::new(ACCESS_TOKEN_MISSING))?;
-    let appid = state.engine.authorize(token)?;
+    let appid = state.engine.authorize_shared(token)?;
     if state.faults.refuses_access_tokens(&appid) {
         return Err(WxError::new(INVALID_CREDENTIAL));
     }
@@ -36,7 +38,7 @@ fn authorize(state: &AppState, query: &QueryParams<'_>) -> Result<String, WxErro
 fn signed_user<'q>(
     state: &AppState,
     query: &'q QueryParams<'q>,
-) -> Result<(String, &'q str, &'q str), WxError> {
+) -> Result<(Arc<str>, &'q str, &'q str), WxError> {
     let appid = authorize(state, query)?;
     if query.get("sig_method") != Some(SIG_METHOD) {
         return Err(WxError::new(INVALID_SIG_METHOD));

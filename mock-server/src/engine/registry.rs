@@ -172,7 +172,7 @@ impl Engine {
         }
         inner.codes.retain(|_, code| code.appid != appid);
         inner.phone_codes.retain(|_, code| code.appid != appid);
-        inner.tokens.retain(|_, token| token.appid != appid);
+        inner.tokens.retain(|_, token| &*token.appid != appid);
         true
     }
 

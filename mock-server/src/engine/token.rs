@@ -1,6 +1,8 @@
 //! Access tokens: `/cgi-bin/token` mints a new one per call (the previous one lives on for a
 //! grace period), `/cgi-bin/stable_token` returns the same one while it is valid.
 
+use std::sync::Arc;
+
 use super::id;
 use super::quota::{DAY, MINUTE};
 use super::registry::{unknown_app, Engine, Inner, FIRST_SWEEP};
@@ -21,7 +23,8 @@ pub enum TokenKind {
 
 #[derive(Clone, Debug)]
 pub struct TokenRecord {
-    pub appid: String,
+    /// Shared rather than copied: every request with the token hands it to the journal.
+    pub appid: Arc<str>,
     /// Which endpoint minted it (kept for the journal-reading harness and debugging).
     #[allow(dead_code)]
     pub kind: TokenKind,
@@ -64,7 +67,7 @@ impl Inner {
         self.tokens.insert(
             token.clone(),
             TokenRecord {
-                appid: appid.to_owned(),
+                appid: Arc::from(appid),
                 kind,
                 expires_at: now + ttl,
                 dead_at: None,
@@ -84,12 +87,23 @@ impl Inner {
 impl Engine {
     /// The appid a token was issued to, whatever its state.
     pub fn appid_of_access_token(&self, token: &str) -> Option<String> {
+        self.shared_appid_of_access_token(token)
+            .map(|appid| appid.to_string())
+    }
+
+    /// [`Engine::appid_of_access_token`], shared with the token's record (no copy).
+    pub(crate) fn shared_appid_of_access_token(&self, token: &str) -> Option<Arc<str>> {
         self.lock().tokens.get(token).map(|t| t.appid.clone())
     }
 
     /// Checks an `access_token` query value: the appid it grants, or 40014 (malformed, per
     /// `rules.malformed_token_errcode`), 40001 (unknown or superseded), 42001 (expired).
     pub fn authorize(&self, token: &str) -> Result<String, WxError> {
+        self.authorize_shared(token).map(|appid| appid.to_string())
+    }
+
+    /// [`Engine::authorize`], the appid shared with the token's record (no copy).
+    pub(crate) fn authorize_shared(&self, token: &str) -> Result<Arc<str>, WxError> {
         let now = self.now();
         let inner = self.lock();
         let Some(record) = inner.tokens.get(token) else {
@@ -250,7 +264,7 @@ impl Engine {
     pub fn expire_access_tokens(&self, appid: &str) {
         let now = self.now();
         let mut inner = self.lock();
-        for record in inner.tokens.values_mut().filter(|t| t.appid == appid) {
+        for record in inner.tokens.values_mut().filter(|t| &*t.appid == appid) {
             record.expires_at = record.expires_at.min(now);
         }
     }
@@ -259,7 +273,7 @@ impl Engine {
     pub fn supersede_access_tokens(&self, appid: &str) {
         let now = self.now();
         let mut inner = self.lock();
-        for record in inner.tokens.values_mut().filter(|t| t.appid == appid) {
+        for record in inner.tokens.values_mut().filter(|t| &*t.appid == appid) {
             record.dead_at = Some(record.dead_at.map_or(now, |d| d.min(now)));
         }
     }

@@ -16,8 +16,8 @@ pub use action::{
     dropped_connection, Action, ActionFields, DroppedOnPurpose, DEFAULT_TIMEOUT_MS, MAX_DELAY_MS,
 };
 pub use builder::{Fault, FaultId, Path, Step};
-pub(crate) use facts::needs_decoding;
 pub use facts::{appid_of, query_param, RequestFacts, JSCODE2SESSION};
+pub(crate) use facts::{needs_decoding, raw_pairs, shared_appid_of};
 pub use magic::{errcode_of as magic_errcode, PREFIX as MAGIC_PREFIX};
 pub(crate) use middleware::apply_at_once;
 pub use middleware::{apply, middleware, Applied, MAGIC_CODE, MAX_BODY_BYTES};

@@ -2,6 +2,8 @@
 //! query, `Bytes` bodies) and the readable one handed out ([`JournalEntry`]: query as an object,
 //! bodies as text), built only when someone reads the journal.
 
+use std::sync::Arc;
+
 use axum::body::Bytes;
 use axum::http::{Method, Uri};
 
@@ -106,7 +108,8 @@ pub(crate) struct Recorded {
     pub status: u16,
     pub response_body: Bytes,
     pub response_size: usize,
-    pub appid: Option<String>,
+    /// Shared with the engine's token record when the token named it.
+    pub appid: Option<Arc<str>>,
     pub fault: Option<String>,
 }
 
@@ -119,7 +122,7 @@ impl Recorded {
             + self.body.len()
             + self.response_body.len()
             + self.target.0.len()
-            + self.appid.as_ref().map_or(0, String::len)
+            + self.appid.as_ref().map_or(0, |appid| appid.len())
             + self.fault.as_ref().map_or(0, String::len)
     }
 
@@ -143,7 +146,7 @@ impl Recorded {
             status: self.status,
             response_body: text_of(&self.response_body, self.response_size),
             response_size: self.response_size,
-            appid: self.appid.clone(),
+            appid: self.appid.as_deref().map(str::to_owned),
             fault: self.fault.clone(),
         }
     }

@@ -140,7 +140,7 @@ impl Unfinished {
 /// Files an arriving request under its appid and, while fault rules are installed, tags it with
 /// its entry's [`Ticket`]; returns the entry's id.
 fn arrive(state: &AppState, parts: &mut Parts, body: &Bytes) -> u64 {
-    let appid = fault::appid_of(&state.engine, parts.uri.query(), body);
+    let appid = fault::shared_appid_of(&state.engine, parts.uri.query(), body);
     let id = state.journal.arrive(Arrival {
         time: state.clock.now(),
         method: parts.method.clone(),

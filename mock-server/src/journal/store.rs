@@ -1,7 +1,7 @@
 //! The bounded ring of recorded requests and its queries.
 
 use std::collections::{BTreeMap, VecDeque};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use axum::body::Bytes;
 use axum::http::Method;
@@ -106,7 +106,7 @@ pub(crate) struct Arrival {
     pub target: Target,
     /// The whole body as received; the journal keeps a copy of its start.
     pub body: Bytes,
-    pub appid: Option<String>,
+    pub appid: Option<Arc<str>>,
 }
 
 /// Every request the fake received, oldest dropped first once the entry count or the byte
@@ -412,7 +412,7 @@ mod tests {
             method: Method::GET,
             target: Target::of(&format!("{path}?appid=wx1&js_code=a%2Bb").parse().unwrap()),
             body: Bytes::new(),
-            appid: appid.map(str::to_owned),
+            appid: appid.map(Arc::from),
         }
     }
 
