@@ -122,7 +122,7 @@ pub async fn discover(
         fake,
         vars,
         base,
-        progress: Arc::new(Progress::default()),
+        progress: Arc::new(Progress::new(command.is_some())),
     };
     let probing = async {
         let mut d = prober.run(options).await?;

@@ -16,13 +16,22 @@ struct State {
 }
 
 /// The probes' progress, shared between the probe future and the time limit around it.
-#[derive(Default)]
 pub(super) struct Progress {
     // A std Mutex: held only to copy a small value in or out, never across an await.
     state: Mutex<State>,
+    /// The clock is probed (discover started the backend from a command).
+    probes_clock: bool,
 }
 
 impl Progress {
+    /// Progress of a run that probes the backend's clock (`probes_clock`) or not.
+    pub fn new(probes_clock: bool) -> Self {
+        Self {
+            state: Mutex::default(),
+            probes_clock,
+        }
+    }
+
     fn with(&self, f: impl FnOnce(&mut State)) {
         if let Ok(mut s) = self.state.lock() {
             f(&mut s);
@@ -62,6 +71,7 @@ impl Progress {
             Section::Phone => options.phone.is_some(),
             Section::AccessToken => !options.access_token.is_empty(),
             Section::JwtKey => !options.env.is_empty(),
+            Section::Clock => self.probes_clock,
             _ => true,
         };
         let unfinished: Vec<Section> = Section::ALL
@@ -106,7 +116,7 @@ mod tests {
 
     #[test]
     fn the_findings_saved_survive_and_every_unfinished_section_says_where_time_ran_out() {
-        let progress = Progress::default();
+        let progress = Progress::new(true);
         let mut options = DiscoverOptions::new("/api/login");
         options.phone = Some("/api/phone".into());
         let mut d = Discovery {
@@ -142,7 +152,7 @@ mod tests {
 
     #[test]
     fn a_limit_before_the_login_leaves_every_section_not_determined() {
-        let progress = Progress::default();
+        let progress = Progress::new(false);
         progress.stage("the login (POST /api/login, the code goes in the query as `code`)");
         let mut options = DiscoverOptions::new("/api/login");
         options.env = vec![("JWT_SECRET".into(), "k".into())];
@@ -152,5 +162,10 @@ mod tests {
         assert_eq!(hit.unfinished[0], Section::Login);
         assert!(hit.left(Section::JwtKey), "{:?}", hit.unfinished);
         assert!(!hit.left(Section::LoginData), "{:?}", hit.unfinished);
+        assert!(
+            !hit.left(Section::Clock),
+            "a backend discover did not start has no clock probe: {:?}",
+            hit.unfinished
+        );
     }
 }
