@@ -75,9 +75,9 @@ pub struct DiscoverArgs {
     /// The appsecret the backend uses (default: a fresh one; needed with --base-url).
     #[arg(long, env = "WXMOCK_DISCOVER_SECRET", hide_env_values = true)]
     secret: Option<String>,
-    /// The probes' overall time limit in seconds (backend start-up aside): when it runs out, the
-    /// profile found so far is written with every unfinished section marked NOT DETERMINED
-    /// (exit 7 if the login was not found yet).
+    /// The probes' overall time limit in seconds (the backend's first start aside, its start
+    /// under libfaketime included): when it runs out, the profile found so far is written with
+    /// every unfinished section marked NOT DETERMINED (exit 7 if the login was not found yet).
     #[arg(long, env = "WXMOCK_DISCOVER_TIME_LIMIT_SECS", default_value_t = 100,
           value_parser = clap::value_parser!(u64).range(1..=3600))]
     time_limit_secs: u64,

@@ -32,8 +32,8 @@ pub struct DiscoverOptions {
     /// The backend's extra environment: a value that verifies the token's HMAC signature is
     /// written as the `[jwt] secret`.
     pub env: Vec<(String, String)>,
-    /// The probes' overall time limit (backend start-up aside): what was found when it runs out
-    /// is written, the rest listed as not determined.
+    /// The probes' overall time limit (the backend's first start aside): what was found when it
+    /// runs out is written, the rest listed as not determined.
     pub time_limit: Duration,
     /// The libfaketime preload library tried on a started command.
     pub faketime_lib: PathBuf,
