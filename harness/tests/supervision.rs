@@ -170,6 +170,34 @@ async fn a_backend_that_dies_fails_the_case_in_progress_is_restarted_and_fails_s
 }
 
 #[tokio::test]
+async fn an_exit_still_fails_survives_when_the_credential_is_blocked() {
+    if !python_available() {
+        return;
+    }
+    // The protected path is wrong, so token.accepted fails and blocks what needs a credential;
+    // the exit is judged all the same, and the refusals are not held against survives.
+    let mut profile = dies_profile("die-on-garbage");
+    profile.protected.path = "/api/no-such-page".into();
+    let report = run_all(profile).await;
+    assert!(
+        with_status(&report, "errored").is_empty(),
+        "{:#?}",
+        report.cases
+    );
+    assert_eq!(
+        report
+            .cases
+            .iter()
+            .find(|c| c.id == "token.accepted")
+            .map(|c| c.status.as_str()),
+        Some("failed")
+    );
+    let why = reason(&report, "robust.survives");
+    assert!(why.starts_with("the backend exited (status 70)"), "{why}");
+    assert!(with_status(&report, "failed").contains(&"robust.survives"));
+}
+
+#[tokio::test]
 async fn a_base_url_backend_that_stops_answering_is_reported_once() {
     if !python_available() {
         return;

@@ -4,7 +4,7 @@
 
 use serde_json::json;
 
-use super::{Case, CaseFuture, Outcome, Severity};
+use super::{Case, CaseFuture, Needs, Outcome, Severity};
 use crate::context::{Credential, Ctx};
 use crate::exchange::{truncate, Response};
 use crate::fake::User;
@@ -12,7 +12,7 @@ use crate::fake::User;
 /// The cases of this family, in catalogue order.
 pub fn cases() -> Vec<Case> {
     vec![
-        Case::new("login.stale-credential", Severity::Must, "a login that also carries an old or garbage token where the profile sends tokens still logs the user in", stale_credential),
+        Case::new("login.stale-credential", Severity::Must, "a login that also carries an old or garbage token where the profile sends tokens still logs the user in", stale_credential).needs(Needs::Login),
         Case::new("login.no-cross-user-leak", Severity::Must, "no answer to one user carries another user's live token or identity", no_cross_user_leak),
     ]
 }

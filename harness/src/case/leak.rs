@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 
 use super::login::broken_login_requests;
 use super::token::{redacted, GARBAGE_TOKENS};
-use super::{Case, CaseFuture, Outcome, Severity};
+use super::{Case, CaseFuture, Needs, Outcome, Severity};
 use crate::context::Ctx;
 use crate::detail::{internal_detail, Detail, Echoes};
 use crate::exchange::{Evidence, Exchange, Response};
@@ -25,7 +25,9 @@ pub fn cases() -> Vec<Case> {
         Severity::Should,
         "no error answer carries an exception message, a library's error text (crypto, database, HTTP client) or what WeChat sent",
         no_internal_detail,
-    )]
+    )
+    // It provokes and reads error answers, which need no session (data only when a login works).
+    .needs(Needs::Nothing)]
 }
 
 /// "Error answer" by the profile's own rules: a 4xx/5xx, a rejection rule, or (for a backend

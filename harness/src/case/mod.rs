@@ -9,6 +9,7 @@ pub mod isolation;
 pub mod leak;
 pub mod lifetime;
 pub mod login;
+mod needs;
 pub mod robustness;
 pub mod token;
 pub mod upstream;
@@ -21,6 +22,8 @@ use serde::Serialize;
 use crate::context::Ctx;
 use crate::error::CaseError;
 use crate::exchange::Evidence;
+
+pub use needs::{Needs, Root};
 
 /// How much a rule matters. MUST and SHOULD failures fail the run; INFO never does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -153,6 +156,9 @@ pub struct Case {
     /// The rule in one line.
     pub rule: &'static str,
     pub body: CaseFn,
+    /// What the body needs of the run: when a root case shows it missing, the runner skips
+    /// the case as blocked instead of running it (see [`Needs`]).
+    pub needs: Needs,
 }
 
 impl std::fmt::Debug for Case {
@@ -160,11 +166,15 @@ impl std::fmt::Debug for Case {
         f.debug_struct("Case")
             .field("id", &self.id)
             .field("severity", &self.severity)
+            .field("needs", &self.needs)
             .finish()
     }
 }
 
 impl Case {
+    /// A case that needs an accepted credential (the safe default: when the login or the
+    /// credential is broken it is skipped as blocked, never judged on a broken session). A case
+    /// that judges less says so with [`Case::needs`].
     pub const fn new(
         id: &'static str,
         severity: Severity,
@@ -176,7 +186,14 @@ impl Case {
             severity,
             rule,
             body,
+            needs: Needs::AcceptedToken,
         }
+    }
+
+    /// Declares what the body needs of the run (see [`Needs`]).
+    pub const fn needs(mut self, needs: Needs) -> Self {
+        self.needs = needs;
+        self
     }
 
     /// Runs the case; an error becomes an `errored` outcome.

@@ -5,7 +5,7 @@
 
 use serde_json::{json, Value};
 
-use super::{Case, CaseFuture, Outcome, Severity};
+use super::{Case, CaseFuture, Needs, Outcome, Severity};
 use crate::context::Ctx;
 use crate::exchange::truncate;
 
@@ -18,12 +18,14 @@ const TOKEN_PATHS: &[&str] = &["/cgi-bin/token", "/cgi-bin/stable_token"];
 /// life of any access token the backend cached, so a cache cannot hide a fetch.
 const PAST_TOKEN_LIFE_SECS: i64 = 7200 + 600;
 
-/// The cases of this family, in catalogue order.
+/// The cases of this family, in catalogue order. (login.no-access-token-dependency needs a
+/// working login but runs before login.happy, so nothing can block it: its own control login
+/// tells a broken login apart.)
 pub fn cases() -> Vec<Case> {
     vec![
-        Case::new("login.errcode-zero", Severity::Must, "a successful jscode2session answer that carries \"errcode\":0,\"errmsg\":\"ok\" logs the user in", errcode_zero),
-        Case::new("login.no-access-token-dependency", Severity::Should, "login keeps working while /cgi-bin/token and stable_token fail (-1, 45009, HTTP 503): jscode2session needs only the appid and secret", no_access_token_dependency),
-        Case::new("login.upstream-error-status", Severity::Should, "when WeChat fails (busy, garbage, HTML 502, reset, timeout) the backend answers on purpose: a 4xx, 502, 503, 504 or the profile's rejection, not a bare 500", upstream_error_status),
+        Case::new("login.errcode-zero", Severity::Must, "a successful jscode2session answer that carries \"errcode\":0,\"errmsg\":\"ok\" logs the user in", errcode_zero).needs(Needs::Login),
+        Case::new("login.no-access-token-dependency", Severity::Should, "login keeps working while /cgi-bin/token and stable_token fail (-1, 45009, HTTP 503): jscode2session needs only the appid and secret", no_access_token_dependency).needs(Needs::Nothing),
+        Case::new("login.upstream-error-status", Severity::Should, "when WeChat fails (busy, garbage, HTML 502, reset, timeout) the backend answers on purpose: a 4xx, 502, 503, 504 or the profile's rejection, not a bare 500", upstream_error_status).needs(Needs::Nothing),
     ]
 }
 

@@ -88,6 +88,10 @@ pub struct Ctx {
     pub clock: crate::clock::BackendClock,
     /// The running case's INFO findings (see [`Ctx::info`]).
     pub(crate) info: Vec<crate::case::Finding>,
+    /// The root cause blocking cases so far in the run, set by the runner before each case.
+    pub(crate) root: Option<crate::case::Root>,
+    /// Set by a root case whose failure leaves this need unmet for the cases after it.
+    pub(crate) unmet: Option<crate::case::Needs>,
 }
 
 impl Ctx {
@@ -123,6 +127,8 @@ impl Ctx {
             silence: Default::default(),
             clock: crate::clock::BackendClock::fixed(),
             info: vec![],
+            root: None,
+            unmet: None,
         }
     }
 
@@ -131,6 +137,7 @@ impl Ctx {
         self.case_id = case_id.into();
         self.exchanges.clear();
         self.info.clear();
+        self.unmet = None;
         self.journal_mark = journal_mark;
         self.rng = StdRng::seed_from_u64(self.seed ^ fnv1a(case_id));
     }
@@ -139,6 +146,20 @@ impl Ctx {
     /// verdict (the report shows it whatever the case concludes; it never fails the run).
     pub fn info(&mut self, text: impl Into<String>) {
         self.info.push(crate::case::Finding::new(text));
+    }
+
+    /// Why a case needing `needs` cannot be judged in this run ("blocked by login.happy: …"),
+    /// if an earlier root case showed it missing. The runner already skips the cases whose
+    /// declared need is blocked; a case that runs on less (robust.survives) asks for the rest.
+    pub fn blocked(&self, needs: crate::case::Needs) -> Option<String> {
+        self.root.as_ref()?.blocking(needs)
+    }
+
+    /// Says that the running case's failure is the root cause for every later case needing
+    /// `needs` or more (`login.happy` when a valid code gives no credential, `token.accepted`
+    /// when the protected endpoint refuses a fresh one). Only its failure counts.
+    pub fn blocks_cases_needing(&mut self, needs: crate::case::Needs) {
+        self.unmet = Some(needs);
     }
 
     /// The running case's INFO findings so far.

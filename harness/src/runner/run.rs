@@ -10,10 +10,11 @@ use std::time::Instant;
 
 use rand::{Rng, SeedableRng};
 
+use super::block::Blocker;
 use super::redact::{known_secrets, redact_outcome, redact_text};
 use super::start::{prepare, ready_url};
 use super::stop::{Ender, StopCause, StopRequest};
-use super::watch::{Blocker, Watch};
+use super::watch::Watch;
 use crate::backend::wait_ready;
 use crate::case::{catalogue, Case, Outcome};
 use crate::clock::{BackendClock, ClockHook};
@@ -242,6 +243,7 @@ pub async fn run(
         let mark = fake.journal_mark().await.unwrap_or(0);
         ctx.begin_case(case.id, mark);
         ctx.backend_exits.clone_from(&watch.exits);
+        ctx.root = blocker.root();
         let case_started = Instant::now();
         let silent = ctx.silence.skip_reason();
         let work = async {
@@ -254,7 +256,10 @@ pub async fn run(
                     ctx.silence.missed(case.id);
                     Outcome::skipped(reason)
                 }
-                None => blocker.outcome((case.body)(&mut ctx).await),
+                None => match blocker.before(case) {
+                    Some(blocked) => blocked,
+                    None => blocker.outcome((case.body)(&mut ctx).await),
+                },
             }
         };
         let mut outcome = match ender.race(work).await {
@@ -276,7 +281,6 @@ pub async fn run(
         watch
             .after_case(case.id, &mut outcome, &mut warnings, lost_connection)
             .await;
-        blocker.observe(case.id, &outcome);
         let duration_ms = u64::try_from(case_started.elapsed().as_millis()).unwrap_or(u64::MAX);
         if let Some(evidence) = outcome.evidence_mut() {
             evidence.extend(ctx.exchanges.iter().cloned().map(Evidence::Exchange));
@@ -295,6 +299,8 @@ pub async fn run(
             redact_outcome(&mut outcome, &secrets);
         }
         crate::limits::cap_outcome(&mut outcome, &mut evidence_budget);
+        // After redaction: the root's reason is quoted by every case it blocks.
+        blocker.observe(case, &outcome, ctx.unmet.take());
         // INFO findings show on passing cases too, so they are redacted whatever the verdict.
         let mut info = std::mem::take(&mut ctx.info);
         if !info.is_empty() {

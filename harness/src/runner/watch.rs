@@ -1,15 +1,13 @@
 //! Keeping a run truthful when the backend misbehaves: a started backend that exits is seen at
 //! the end of the case in progress (which fails with the exit and the end of its output) and is
 //! started again; a backend that stops answering is reported once and the cases after it are
-//! skipped while it stays silent; and when `login.happy` or `token.accepted` fails, the cases
-//! that need a working login are skipped as blocked by it instead of each erroring.
+//! skipped while it stays silent.
 
 use std::time::Duration;
 
 use super::start::Launch;
 use crate::backend::{exit_text, last_lines, BackendProcess};
 use crate::case::Outcome;
-use crate::error::CaseError;
 
 /// How many lines of the backend's output a failure shows.
 const OUTPUT_LINES: usize = 8;
@@ -135,50 +133,3 @@ impl Watch {
 
 /// How a transport failure reads in an errored outcome (`CaseError::Backend`'s message).
 const TRANSPORT: &str = "request to the backend failed";
-
-/// The root cause that blocks cases needing a working login.
-#[derive(Default)]
-pub(super) struct Blocker {
-    root: Option<(&'static str, String)>,
-    blocked: usize,
-}
-
-impl Blocker {
-    /// The outcome of a case body: a missing login or a refused fresh token is "blocked by"
-    /// the root case once it failed; every other error is the case's own.
-    pub fn outcome(&mut self, result: Result<Outcome, CaseError>) -> Outcome {
-        match result {
-            Ok(outcome) => outcome,
-            Err(e @ (CaseError::NoLogin(_) | CaseError::TokenRefused(_))) => match &self.root {
-                Some((id, reason)) => {
-                    self.blocked += 1;
-                    Outcome::skipped(format!("blocked by {id}: {reason}"))
-                }
-                None => Outcome::errored(e.to_string()),
-            },
-            Err(e) => Outcome::errored(e.to_string()),
-        }
-    }
-
-    /// Notes a failed root case (`login.happy`, `token.accepted`).
-    pub fn observe(&mut self, case_id: &'static str, outcome: &Outcome) {
-        let is_root = matches!(case_id, "login.happy" | "token.accepted");
-        if !is_root || self.root.is_some() {
-            return;
-        }
-        if let Outcome::Failed { reason, .. } | Outcome::Errored { reason, .. } = outcome {
-            self.root = Some((case_id, reason.clone()));
-        }
-    }
-
-    /// The one line the summary carries about the root cause.
-    pub fn warning(&self) -> Option<String> {
-        let (id, reason) = self.root.as_ref()?;
-        (self.blocked > 0).then(|| {
-            format!(
-                "{} case(s) needing a working login were skipped, blocked by {id}: {reason}",
-                self.blocked
-            )
-        })
-    }
-}

@@ -4,16 +4,27 @@
 
 use super::parts::{accepted_session, is_multi_part, part_names};
 use super::shared::{describe, summary};
-use crate::case::{CaseFuture, Outcome};
+use crate::case::{CaseFuture, Needs, Outcome};
 use crate::context::Ctx;
+use crate::error::CaseError;
 
 pub(super) fn accepted(ctx: &mut Ctx) -> CaseFuture<'_> {
     Box::pin(async move {
-        let session = ctx.fresh_session().await?;
+        let session = match ctx.fresh_session().await {
+            Ok(session) => session,
+            // No credential at all (run without login.happy, `--only token.*`, or a login that
+            // worked once only): this case is the root for the cases after it.
+            Err(CaseError::NoLogin(reason)) => {
+                ctx.blocks_cases_needing(Needs::Login);
+                return Ok(Outcome::failed(reason));
+            }
+            Err(e) => return Err(e),
+        };
         let r = ctx.protected(Some(&session.credential)).await?;
         if ctx.is_accepted(&r) {
             Ok(Outcome::Passed)
         } else {
+            ctx.blocks_cases_needing(Needs::AcceptedToken);
             Ok(Outcome::failed(format!(
                 "the token from a valid login was not accepted: {}",
                 describe(&r)
