@@ -105,6 +105,7 @@ pub fn run(args: CheckArgs) -> u8 {
             None => Some(DEFAULT_DEADLINE + Duration::from_secs(args.crack_secs)),
         },
         stop: None,
+        fake_listener: None,
     };
     let mut replay = format!("wxmock check --profile {}", shell_word(&args.profile));
     if let Some(path) = &args.expected_failures {

@@ -138,6 +138,7 @@ pub fn run(command: ProfileCommand) -> u8 {
         phone: args.phone.clone(),
         access_token: args.access_token.clone(),
         fake_listen: args.fake_listen,
+        fake_listener: None,
         appid: args.appid.clone(),
         secret: args.secret.clone(),
         env: args.env.clone(),

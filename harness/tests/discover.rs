@@ -15,6 +15,7 @@
 
 mod discovery;
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use discovery::{assert_faketime_found, faketime, have, options, script};
@@ -46,11 +47,21 @@ fn reference() -> Launcher {
 
 /// The two cases' statuses when `toml` is run through the harness.
 async fn login_and_token(toml: &str, launcher: Option<Launcher>) -> Vec<(String, String)> {
+    login_and_token_with(toml, launcher, None).await
+}
+
+/// [`login_and_token`], with the fake served on `listener` when given.
+async fn login_and_token_with(
+    toml: &str,
+    launcher: Option<Launcher>,
+    listener: Option<Arc<std::net::TcpListener>>,
+) -> Vec<(String, String)> {
     let profile = Profile::from_toml_str(toml, "discovered.toml")
         .unwrap_or_else(|e| panic!("the discovered profile is invalid: {e}\n{toml}"));
     let options = RunOptions {
         seed: Some(5),
         only: vec!["login.happy".into(), "token.accepted".into()],
+        fake_listener: listener,
         ..RunOptions::default()
     };
     let report = run(profile, options, launcher, &mut []).await.expect("run");
@@ -177,16 +188,16 @@ async fn a_header_code_backend_that_always_answers_200_is_found_with_its_json_si
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_backend_already_running_is_probed_and_checked_against_the_same_fixed_fake() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    // The fixed port stays bound by this test from the backend's configuration to the last
+    // fake's end: each fake serves on a copy of it, so no other test can take it in between.
+    let reserved = Arc::new(std::net::TcpListener::bind("127.0.0.1:0").unwrap());
+    let port = reserved.local_addr().unwrap().port();
     let (appid, secret) = ("wx00a1b2c3d4e5f607", "0123456789abcdef0123456789abcdef");
     let config = Config::new(format!("http://127.0.0.1:{port}"), appid, secret);
     let backend = start(config).await.expect("reference backend starts");
     let mut opts = options("/api/login");
     opts.fake_listen = format!("127.0.0.1:{port}").parse().unwrap();
+    opts.fake_listener = Some(reserved.clone());
     opts.appid = Some(appid.into());
     opts.secret = Some(secret.into());
     let found = discover(Target::Url(backend.base_url()), &opts)
@@ -204,8 +215,11 @@ async fn a_backend_already_running_is_probed_and_checked_against_the_same_fixed_
         "{toml}"
     );
     assert!(toml.contains("style = \"bearer\""), "{toml}");
-    // No launcher: the harness runs its own fake on the written address, with the written app.
-    all_passed(&login_and_token(&toml, None).await);
+    // No launcher: the harness runs its own fake on the written address, with the written app
+    // (served on the reserved port: the written address must be that very port).
+    let profile = Profile::from_toml_str(&toml, "discovered.toml").expect("valid");
+    assert_eq!(profile.fake.listen, format!("127.0.0.1:{port}"));
+    all_passed(&login_and_token_with(&toml, None, Some(reserved)).await);
 }
 
 /// The whole catalogue with `toml` (the backend's `DEFECT` set to `defect`).

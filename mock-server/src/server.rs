@@ -189,6 +189,7 @@ pub struct MockWeChatBuilder {
     seed: Option<u64>,
     clock: Option<Clock>,
     listen: Option<SocketAddr>,
+    listener: Option<std::net::TcpListener>,
 }
 
 impl MockWeChatBuilder {
@@ -217,6 +218,34 @@ impl MockWeChatBuilder {
         self
     }
 
+    /// Serves on a listener the caller bound, instead of binding `listen`. The caller may keep a
+    /// copy (`try_clone`): the port then stays reserved after this fake stops, with nothing
+    /// else able to take it, and can be handed to the next fake (a backend already running was
+    /// configured with that fixed address, say).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// use wxmock_server::MockWeChat;
+    /// let reserved = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    /// let address = reserved.local_addr().unwrap();
+    /// for _ in 0..2 {
+    ///     let wechat = MockWeChat::builder()
+    ///         .listener(reserved.try_clone().unwrap())
+    ///         .start()
+    ///         .await;
+    ///     assert_eq!(wechat.address(), address);
+    ///     drop(wechat);
+    ///     // Stopped, the fake leaves the port with the caller: nothing else can bind it.
+    ///     assert!(std::net::TcpListener::bind(address).is_err());
+    /// }
+    /// # }
+    /// ```
+    pub fn listener(mut self, listener: std::net::TcpListener) -> Self {
+        self.listener = Some(listener);
+        self
+    }
+
     /// Starts the fake, or says why it could not (invalid config, address in use).
     pub async fn try_start(self) -> Result<MockWeChat, ServerError> {
         let mut config = self.config.unwrap_or_default();
@@ -231,7 +260,13 @@ impl MockWeChatBuilder {
         config.validate()?;
         let clock = self.clock.unwrap_or_else(Clock::system);
         let state = AppState::new(&config, clock);
-        let listener = bind(self.listen.unwrap_or(SocketAddr::from(([127, 0, 0, 1], 0)))).await?;
+        let listener = match self.listener {
+            Some(listener) => {
+                listener.set_nonblocking(true)?;
+                TcpListener::from_std(listener)?
+            }
+            None => bind(self.listen.unwrap_or(SocketAddr::from(([127, 0, 0, 1], 0)))).await?,
+        };
         let address = listener.local_addr()?;
         let (shutdown, stop) = oneshot::channel::<()>();
         let server_state = state.clone();

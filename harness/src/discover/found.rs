@@ -4,6 +4,7 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::profile::MonotonicMode;
@@ -26,6 +27,10 @@ pub struct DiscoverOptions {
     pub access_token: Vec<String>,
     /// Where the in-process fake listens (`127.0.0.1:0` for a started command).
     pub fake_listen: SocketAddr,
+    /// A listener the fake serves on instead of binding `fake_listen` (a copy of it is taken):
+    /// a caller that keeps it holds a fixed port from discovery to the check that follows, so
+    /// nothing else can take the port in between.
+    pub fake_listener: Option<Arc<std::net::TcpListener>>,
     /// A fixed app (a backend already running was configured with it); default a fresh one.
     pub appid: Option<String>,
     pub secret: Option<String>,
@@ -49,6 +54,7 @@ impl DiscoverOptions {
             phone: None,
             access_token: Vec::new(),
             fake_listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            fake_listener: None,
             appid: None,
             secret: None,
             env: Vec::new(),

@@ -81,14 +81,20 @@ pub async fn discover(
     target: Target,
     options: &DiscoverOptions,
 ) -> Result<Discovery, HarnessError> {
-    let wechat = wxmock_server::MockWeChat::builder()
-        .listen(options.fake_listen)
-        .try_start()
-        .await
-        .map_err(|e| HarnessError::FakeStart {
-            listen: options.fake_listen.to_string(),
-            message: e.to_string(),
-        })?;
+    let listen = options
+        .fake_listener
+        .as_ref()
+        .and_then(|l| l.local_addr().ok())
+        .unwrap_or(options.fake_listen);
+    let fake_start = |e: &dyn std::fmt::Display| HarnessError::FakeStart {
+        listen: listen.to_string(),
+        message: e.to_string(),
+    };
+    let mut builder = wxmock_server::MockWeChat::builder().listen(listen);
+    if let Some(listener) = &options.fake_listener {
+        builder = builder.listener(listener.try_clone().map_err(|e| fake_start(&e))?);
+    }
+    let wechat = builder.try_start().await.map_err(|e| fake_start(&e))?;
     let appid = options
         .appid
         .clone()
@@ -157,8 +163,9 @@ pub async fn discover(
     };
     let address = wechat.address();
     drop(wechat);
-    if options.fake_listen.port() != 0 {
+    if listen.port() != 0 && options.fake_listener.is_none() {
         // A fixed address is reused next (by `wxmock check`): wait (2 s at most) for it to close.
+        // (A caller that handed over its listener holds the port itself.)
         for _ in 0..40 {
             if tokio::net::TcpStream::connect(address).await.is_err() {
                 break;
@@ -167,12 +174,8 @@ pub async fn discover(
         }
     }
     if let (Ok(d), Some(appid), Some(secret)) = (&mut found, &options.appid, &options.secret) {
-        if options.fake_listen.port() != 0 {
-            d.fixed_fake = Some((
-                options.fake_listen.to_string(),
-                appid.clone(),
-                secret.clone(),
-            ));
+        if listen.port() != 0 {
+            d.fixed_fake = Some((listen.to_string(), appid.clone(), secret.clone()));
         }
     }
     found

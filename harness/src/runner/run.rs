@@ -49,6 +49,10 @@ pub struct RunOptions {
     pub deadline: Option<std::time::Duration>,
     /// A stop request (SIGINT/SIGTERM in the CLI): the run ends the same way.
     pub stop: Option<StopRequest>,
+    /// A listener the fake serves on instead of binding `[fake] listen` (a copy of it is
+    /// taken): a caller that keeps it holds a fixed port across runs, so nothing else can take
+    /// it in between (a backend already running was configured with that address).
+    pub fake_listener: Option<Arc<std::net::TcpListener>>,
 }
 
 /// Where the fake listens and which app the backend must use (handed to a launcher).
@@ -109,16 +113,23 @@ pub async fn run(
                 field: "fake.listen".into(),
                 message: "is not an address".into(),
             })?;
+    let listen = options
+        .fake_listener
+        .as_ref()
+        .and_then(|l| l.local_addr().ok())
+        .unwrap_or(listen);
+    let fake_start = |e: &dyn std::fmt::Display| HarnessError::FakeStart {
+        listen: listen.to_string(),
+        message: e.to_string(),
+    };
     // The fake draws openids, codes and keys from the run's seed too, so `--seed` replays a run.
-    let wechat = wxmock_server::MockWeChat::builder()
+    let mut builder = wxmock_server::MockWeChat::builder()
         .seed(seed)
-        .listen(listen)
-        .try_start()
-        .await
-        .map_err(|e| HarnessError::FakeStart {
-            listen: listen.to_string(),
-            message: e.to_string(),
-        })?;
+        .listen(listen);
+    if let Some(listener) = &options.fake_listener {
+        builder = builder.listener(listener.try_clone().map_err(|e| fake_start(&e))?);
+    }
+    let wechat = builder.try_start().await.map_err(|e| fake_start(&e))?;
     let (appid, secret) = match (&profile.fake.appid, &profile.fake.secret) {
         (Some(a), Some(s)) => (a.clone(), s.clone()),
         _ => (
