@@ -3,7 +3,8 @@
 //! case that needs what is missing is skipped as "blocked by <root>: <its reason>", and the
 //! run's warnings name the root once. Run against the reference backend mis-described in one
 //! place (so every other case meets a correct backend: any failure besides the root's is a
-//! cascade) and against stand-in backends that refuse everything.
+//! cascade), against the Wafer-style backend (a two-part session, data carried by the login)
+//! mis-described the same ways, and against stand-in backends that refuse everything.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -248,6 +249,86 @@ async fn a_stand_in_refusing_every_credential_errors_nothing() {
     assert_blocked_by(&report, "token.accepted", Needs::AcceptedToken);
 }
 
+fn have_node() -> bool {
+    let ok = std::process::Command::new("node")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        assert!(std::env::var_os("CI").is_none(), "node is required in CI");
+        eprintln!("skipped: node is not installed");
+    }
+    ok
+}
+
+/// The whole catalogue against the Wafer-style backend (a two-part session the token cases take
+/// apart, data carried by the login), with its login or protected path given as `login` and
+/// `protected`.
+async fn wafer(login: &str, protected: &str) -> RunReport {
+    let script = format!("{}/tests/backends/wafer.js", env!("CARGO_MANIFEST_DIR"));
+    let text = format!(
+        r#"
+[backend]
+base_url = "http://127.0.0.1:{{{{port}}}}"
+command = ["node", {script:?}]
+ready_url = "/ready"
+ready_timeout_secs = 20
+[backend.env]
+PORT = "{{{{port}}}}"
+WX_API_BASE = "{{{{wechat_base_url}}}}"
+WX_APPID = "{{{{appid}}}}"
+WX_SECRET = "{{{{secret}}}}"
+[login]
+method = "GET"
+path = "{login}"
+headers = {{ X-WX-Code = "{{{{code}}}}", X-WX-Encrypted-Data = "{{{{encrypted_data}}}}", X-WX-IV = "{{{{iv}}}}" }}
+token_parts = {{ id = "/session/id", skey = "/session/skey" }}
+data_read_back = "/data/userInfo"
+[auth]
+headers = {{ X-WX-Id = "{{{{token.id}}}}", X-WX-Skey = "{{{{token.skey}}}}" }}
+[protected]
+path = "{protected}"
+identity = "/data/userInfo/openId"
+[rejected]
+statuses = [401, 403, 404]
+[[rejected.rules]]
+pointer = "/error"
+not_equals = [""]
+[limits]
+upstream_timeout_secs = 3
+"#
+    );
+    let profile = Profile::from_toml_str(&text, "wafer.toml").expect("valid profile");
+    let options = RunOptions {
+        seed: Some(8),
+        ..RunOptions::default()
+    };
+    run(profile, options, None, &mut [])
+        .await
+        .expect("the run completes")
+}
+
+#[tokio::test]
+async fn a_multi_part_session_backend_mis_described_either_way_cascades_nothing() {
+    if !have_node() {
+        return;
+    }
+    let report = wafer("/weapp/no-such-login", "/weapp/user").await;
+    let results = assert_blocked_by(&report, "login.happy", Needs::Login);
+    assert_nothing_else_fails("login.happy", &results);
+    let report = wafer("/weapp/login", "/weapp/no-such-page").await;
+    let results = assert_blocked_by(&report, "token.accepted", Needs::AcceptedToken);
+    assert_nothing_else_fails("token.accepted", &results);
+    // Leaving out or breaking one part means nothing while the whole credential is refused.
+    for id in ["token.missing", "token.garbage"] {
+        assert!(
+            results[id].1.starts_with("blocked by token.accepted: "),
+            "{id}: {:?}",
+            results[id]
+        );
+    }
+}
+
 /// The case ids named in the docs' bullet about what cases need that starts with `head`.
 fn documented(docs: &str, head: &str) -> Vec<String> {
     let start = docs
@@ -272,8 +353,10 @@ fn the_docs_say_what_every_case_needs() {
     let mut nothing = documented(&docs, "nothing");
     nothing.extend(documented(&docs, "`robust.survives`"));
     nothing.sort();
+    nothing.dedup();
     let mut login = documented(&docs, "a working login only");
     login.sort();
+    login.dedup();
     let declared = |need: Needs| -> Vec<String> {
         let mut ids: Vec<String> = needs()
             .into_iter()
