@@ -9,7 +9,11 @@
 // and the token is moved to that account (`user, _ = User.objects.get_or_create(openid=data['openId'])`
 // then `token.user = user`): data encrypted under one's own session_key with another user's
 // openId signs the token in as them.
+// DEFECT=no-expiry: stock TokenAuthentication, whose token rows have no expiry: a key works
+// forever.
 // ME=id: GET /api/me shows the account by its numeric id alone ({"id": N}, no openid).
+// A key lives 2 h from its creation (the usual ExpiringTokenAuthentication: `token.created` plus
+// a timedelta), read on the process's own clock (Date.now, so libfaketime moves it).
 'use strict';
 const http = require('http');
 const crypto = require('crypto');
@@ -19,7 +23,8 @@ const appid = process.env.WX_APPID;
 const secret = process.env.WX_SECRET;
 const defect = process.env.DEFECT || '';
 const idOnly = process.env.ME === 'id';
-const tokens = new Map(); // key -> user id
+const tokens = new Map(); // key -> {user: id, created}
+const TOKEN_LIFETIME_MS = 2 * 3600 * 1000;
 const users = new Map(); // id -> {openid, session_key, profile}
 const byOpenid = new Map();
 let nextId = 1;
@@ -47,8 +52,10 @@ function code2session(code) {
 }
 
 function caller(req) {
-  const id = tokens.get(req.headers.token || '');
-  return id === undefined ? null : users.get(id);
+  const row = tokens.get(req.headers.token || '');
+  if (row === undefined) return null;
+  if (defect !== 'no-expiry' && Date.now() > row.created + TOKEN_LIFETIME_MS) return null;
+  return users.get(row.user);
 }
 
 function findOrCreate(openid) {
@@ -72,7 +79,7 @@ async function login(body, res) {
   const user = findOrCreate(answer.openid);
   user.session_key = answer.session_key;
   const key = crypto.randomBytes(20).toString('hex');
-  tokens.set(key, user.id);
+  tokens.set(key, { user: user.id, created: Date.now() });
   send(res, 200, { token: key });
 }
 
@@ -93,7 +100,7 @@ function saveProfile(u, key, body, res) {
   }
   if (defect === 'trust-openid' && typeof data.openId === 'string') {
     u = findOrCreate(data.openId);
-    tokens.set(key, u.id);
+    tokens.get(key).user = u.id;
   } else if (data.openId && data.openId !== u.openid) {
     return send(res, 400, { detail: 'not your data' });
   }

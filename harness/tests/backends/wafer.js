@@ -14,6 +14,10 @@
 // DEFECT=any-skey: the id must name a session and the skey must be some live session's skey,
 //   not necessarily that one's (a set of valid keys instead of a per-session compare).
 // DEFECT=crash-on-missing-part: a valid id without a skey throws (HTTP 500).
+// DEFECT=no-expiry: a session is never checked against its lifetime (it works forever).
+// A session lives 2 h from its login, as the SDK's wxLoginExpires (7200 s by default) checked
+// against the last_visit_time the login stores, read on the process's own clock (Date.now, so
+// libfaketime moves it).
 'use strict';
 const http = require('http');
 const crypto = require('crypto');
@@ -24,7 +28,8 @@ const secret = process.env.WX_SECRET;
 const defect = process.env.DEFECT || '';
 const skeyCookie = process.env.SKEY_COOKIE || '';
 const MAGIC = 'F2C224D4-2BCE-4C64-AF9F-A6D872000D1A';
-const sessions = new Map(); // id -> {skey, openid, userInfo}
+const sessions = new Map(); // id -> {skey, openid, userInfo, lastVisit}
+const LOGIN_EXPIRES_MS = 7200 * 1000;
 
 function send(res, status, body) {
   res.statusCode = status;
@@ -80,7 +85,7 @@ async function login(req, res) {
   }
   const id = crypto.randomUUID();
   const skey = crypto.randomBytes(20).toString('hex');
-  sessions.set(id, { skey, openid: answer.openid, userInfo });
+  sessions.set(id, { skey, openid: answer.openid, userInfo, lastVisit: Date.now() });
   if (skeyCookie) {
     res.setHeader('set-cookie', `${skeyCookie}=${skey}; Path=/; HttpOnly`);
     return send(res, 200, { [MAGIC]: 1, session: { id } });
@@ -122,6 +127,9 @@ function user(req, res) {
     return res.end('Internal Server Error');
   }
   if (!s) return refuse(res, 'ERR_INVALID_SESSION', 'login again');
+  if (defect !== 'no-expiry' && Date.now() > s.lastVisit + LOGIN_EXPIRES_MS) {
+    return refuse(res, 'ERR_INVALID_SESSION', 'the session expired, login again');
+  }
   send(res, 200, { code: 0, data: { userInfo: s.userInfo } });
 }
 
