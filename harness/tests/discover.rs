@@ -22,7 +22,6 @@ use discovery::{assert_faketime_found, faketime, have, options, script};
 use wxmock_harness::discover::{
     discover, protected_paths, CommandLine, DiscoverOptions, Discovery, Target,
 };
-use wxmock_harness::profile::ClockMode;
 use wxmock_harness::report::RunReport;
 use wxmock_harness::runner::{FakeInfo, LaunchedBackend, Launcher};
 use wxmock_harness::{run, HarnessError, Profile, RunOptions};
@@ -224,27 +223,25 @@ async fn a_backend_already_running_is_probed_and_checked_against_the_same_fixed_
 
 /// The whole catalogue with `toml` (the backend's `DEFECT` set to `defect`).
 async fn full_run(toml: &str, launcher: Option<Launcher>, defect: &str) -> RunReport {
-    full_run_clock(toml, launcher, defect, true).await
-}
-
-/// The same, with the written `clock = "faketime"` dropped when `clock` is false.
-async fn full_run_clock(
-    toml: &str,
-    launcher: Option<Launcher>,
-    defect: &str,
-    clock: bool,
-) -> RunReport {
     let mut profile = Profile::from_toml_str(toml, "discovered.toml")
         .unwrap_or_else(|e| panic!("the discovered profile is invalid: {e}\n{toml}"));
     profile.backend.env.insert("DEFECT".into(), defect.into());
-    if !clock {
-        profile.backend.clock = ClockMode::Real;
-    }
     let options = RunOptions {
         seed: Some(11),
         ..RunOptions::default()
     };
     run(profile, options, launcher, &mut []).await.expect("run")
+}
+
+/// With libfaketime, the clock the written profile moves let token.lifetime run (and pass).
+fn assert_clock_cases_ran(report: &RunReport) {
+    if faketime() {
+        let lifetime = report.cases.iter().find(|c| c.id == "token.lifetime");
+        assert!(
+            lifetime.is_some_and(|c| c.status == "passed"),
+            "{lifetime:#?}"
+        );
+    }
 }
 
 /// Green: nothing errored, exactly `failed` failed, and every skipped case has one of the
@@ -400,16 +397,28 @@ async fn a_wafer_backend_is_found_with_data_in_get_login_headers_and_a_two_heade
     // 4 JSON and 4 form shapes POSTed (405); 4 query and 3 header shapes POSTed (405), then sent
     // as GETs (no credential); Wafer's headers POSTed (405), then as a GET: a session.
     assert_eq!(found.login_probes, 4 + 4 + 2 * 4 + 2 * 3 + 2);
+    // Its sessions live two hours: with the clock discover found movable, token.lifetime runs.
+    let mut skips = vec![NOT_A_JWT, NO_PHONE, NO_ACCESS_TOKEN];
     if faketime() {
         assert_faketime_found(&found, &toml);
+    } else {
+        skips.push(CLOCK);
     }
-    // The clean wafer.js session does not expire yet, so token.lifetime would fail on it: the
-    // catalogue runs without the written clock until it does.
-    let skips = [CLOCK, NOT_A_JWT, NO_PHONE, NO_ACCESS_TOKEN];
-    let report = full_run_clock(&toml, None, "", false).await;
+    let report = full_run(&toml, None, "").await;
     assert_green(&report, &[], &skips, &toml);
+    assert_clock_cases_ran(&report);
+    // A session that never expires is caught with the written clock.
+    if faketime() {
+        let report = full_run(&toml, None, "no-expiry").await;
+        assert_green(
+            &report,
+            &["token.expired-rejected", "token.lifetime"],
+            &skips,
+            &toml,
+        );
+    }
     // The data.* cases go through the login: the watermark defect is caught with it.
-    let report = full_run_clock(&toml, None, "any-watermark", false).await;
+    let report = full_run(&toml, None, "any-watermark").await;
     assert_green(&report, &["data.watermark-mismatch"], &skips, &toml);
 }
 
@@ -441,16 +450,28 @@ async fn an_opaque_token_backend_is_found_with_a_token_header_and_its_ack_only_u
         toml.contains("[user_info.read_back]\nmethod = \"GET\"\npath = \"/api/profile\"\nresult_pointer = \"\""),
         "{toml}"
     );
+    // Its tokens live two hours: with the clock discover found movable, token.lifetime runs.
+    let mut skips = vec![NOT_A_JWT, NO_PHONE, NO_ACCESS_TOKEN, ONE_PART];
     if faketime() {
         assert_faketime_found(&found, &toml);
+    } else {
+        skips.push(CLOCK);
     }
-    // The clean opaque-token.js token does not expire yet, so token.lifetime would fail on it:
-    // the catalogue runs without the written clock until it does.
-    let skips = [CLOCK, NOT_A_JWT, NO_PHONE, NO_ACCESS_TOKEN, ONE_PART];
-    let report = full_run_clock(&toml, None, "", false).await;
+    let report = full_run(&toml, None, "").await;
     assert_green(&report, &[], &skips, &toml);
+    assert_clock_cases_ran(&report);
+    // A token that never expires is caught with the written clock.
+    if faketime() {
+        let report = full_run(&toml, None, "no-expiry").await;
+        assert_green(
+            &report,
+            &["token.expired-rejected", "token.lifetime"],
+            &skips,
+            &toml,
+        );
+    }
     // The read-back shows the stored fields: a truncated nickName is caught.
-    let report = full_run_clock(&toml, None, "truncate-nickname", false).await;
+    let report = full_run(&toml, None, "truncate-nickname").await;
     assert_green(&report, &["data.roundtrip-property"], &skips, &toml);
 }
 
@@ -573,15 +594,7 @@ async fn a_one_call_login_backend_is_found_with_its_body_and_the_protected_path_
     }
     let report = full_run(&toml, None, "").await;
     assert_green(&report, &[], &skips, &toml);
-    assert!(
-        !faketime()
-            || report
-                .cases
-                .iter()
-                .any(|c| c.id == "token.lifetime" && c.status == "passed"),
-        "{:#?}",
-        report.cases
-    );
+    assert_clock_cases_ran(&report);
     let report = full_run(&toml, None, "trust-openid").await;
     assert_green(&report, &["data.openid-mismatch"], &skips, &toml);
 }
