@@ -120,7 +120,7 @@ impl Prober {
                 }
                 Tried::Still(seen) => {
                     return ClockFound::Not(format!(
-                        "under libfaketime with its clock two days ahead, {seen}: its clock does \
+                        "under libfaketime, with its clock two days ahead, {seen}: its clock does \
                          not follow (a statically linked binary, or time kept outside the \
                          process); give it a `clock_command` instead"
                     ))
@@ -201,8 +201,8 @@ impl Prober {
         );
         if (t - (now + OFFSET_SECS)).abs() <= TOLERANCE_SECS {
             Tried::Moves(format!(
-                "with its clock moved two days ahead it logged in and {source} read {when}; \
-                 put back to real time, it logged in again"
+                "with its clock two days ahead, it logged in and {source} read {when}; put \
+                 back to real time, it logged in again"
             ))
         } else if (t - now).abs() <= TOLERANCE_SECS {
             Tried::Still(format!("{source} still read real time ({when})"))

@@ -247,7 +247,7 @@ impl Discovery {
                 lib,
                 seen,
             }) => {
-                let _ = writeln!(t, "# Found: under libfaketime {seen}.");
+                let _ = writeln!(t, "# Found: under libfaketime, {seen}.");
                 let _ = writeln!(t, "# The harness moves this clock for the expiry cases (token.lifetime, token.expired-rejected).");
                 let _ = writeln!(t, "clock = \"faketime\"");
                 if let Some(lib) = lib {
