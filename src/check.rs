@@ -161,6 +161,8 @@ pub fn demo(args: DemoArgs) -> u8 {
             // the upstream-timeout case quick.
             config.upstream_timeout = Duration::from_secs(1);
             config.defects = defects.into_iter().collect();
+            // Its log goes to the harness, which checks it for secrets as it would a process's.
+            config.log = Some(wxmock_reference_backend::LogSink::new(fake.output.sink()));
             let clock = config.clock.clone();
             let backend = wxmock_reference_backend::start(config)
                 .await

@@ -1,6 +1,6 @@
 //! The backend under test when the harness starts it: spawn the profile's command in its own
-//! process group (so the whole tree can be stopped), keep its output for the report, and poll its
-//! readiness URL.
+//! process group (so the whole tree can be stopped), keep the tail of its output for the report
+//! (and hand every byte to the run's secret scan), and poll its readiness URL.
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncReadExt};
 
 use crate::error::HarnessError;
+use crate::output::OutputScan;
 use crate::profile::CommandSpec;
 
 /// How much of the backend's output is kept (the tail).
@@ -29,6 +30,16 @@ impl BackendProcess {
         cwd: Option<&std::path::Path>,
         env: &[(String, String)],
     ) -> Result<Self, HarnessError> {
+        Self::spawn_scanned(spec, cwd, env, None)
+    }
+
+    /// [`BackendProcess::spawn`], every byte of the output also fed to `scan`.
+    pub fn spawn_scanned(
+        spec: &CommandSpec,
+        cwd: Option<&std::path::Path>,
+        env: &[(String, String)],
+        scan: Option<OutputScan>,
+    ) -> Result<Self, HarnessError> {
         let mut cmd = command(spec, cwd, env)?;
         cmd.stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
@@ -40,10 +51,10 @@ impl BackendProcess {
         })?;
         let output = Arc::new(Mutex::new(Vec::new()));
         if let Some(out) = child.stdout.take() {
-            tokio::spawn(collect(out, output.clone()));
+            tokio::spawn(collect(out, output.clone(), scan.clone()));
         }
         if let Some(err) = child.stderr.take() {
-            tokio::spawn(collect(err, output.clone()));
+            tokio::spawn(collect(err, output.clone(), scan));
         }
         Ok(Self {
             child,
@@ -230,11 +241,18 @@ fn signal_group(pid: u32, signal: &str) {
         .status();
 }
 
-async fn collect<R: AsyncRead + Unpin>(mut reader: R, sink: Arc<Mutex<Vec<u8>>>) {
+async fn collect<R: AsyncRead + Unpin>(
+    mut reader: R,
+    sink: Arc<Mutex<Vec<u8>>>,
+    scan: Option<OutputScan>,
+) {
     let mut chunk = [0u8; 4096];
     while let Ok(n) = reader.read(&mut chunk).await {
         if n == 0 {
             break;
+        }
+        if let Some(scan) = &scan {
+            scan.feed(&chunk[..n]);
         }
         if let Ok(mut buf) = sink.lock() {
             buf.extend_from_slice(&chunk[..n]);

@@ -20,6 +20,7 @@ pub mod impersonate;
 pub mod inspect;
 pub mod jwt;
 pub mod limits;
+pub mod output;
 pub mod profile;
 pub mod report;
 pub mod runner;

@@ -25,6 +25,7 @@ fn launcher(defects: Vec<Defect>) -> Launcher {
             );
             config.upstream_timeout = Duration::from_secs(1);
             config.defects = defects.into_iter().collect();
+            config.log = Some(wxmock_reference_backend::LogSink::new(info.output.sink()));
             let clock = config.clock.clone();
             let backend = start(config)
                 .await
@@ -192,4 +193,5 @@ matrix! {
     internal_detail_fails_exactly_its_cases: "internal-detail" => ["robust.no-internal-detail"];
     refresh_unbounded_fails_exactly_its_cases: "refresh-unbounded" => ["access-token.refresh-bounded"];
     login_needs_access_token_fails_exactly_its_cases: "login-needs-access-token" => ["login.no-access-token-dependency"];
+    log_secrets_fails_exactly_its_cases: "log-secrets" => ["robust.no-secret-in-logs"];
 }

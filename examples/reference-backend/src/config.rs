@@ -35,6 +35,9 @@ pub struct Config {
     /// (a harness moves it to test expiry without waiting; libfaketime does the same to the
     /// process's real time).
     pub clock: Clock,
+    /// Where log lines go when the backend runs inside another process (None: the process's
+    /// own tracing subscriber, stderr for the binary).
+    pub log: Option<crate::log::LogSink>,
 }
 
 /// Real time plus a shared, movable offset in seconds. Clones share the offset.
@@ -75,6 +78,7 @@ impl Config {
             upstream_timeout: DEFAULT_UPSTREAM_TIMEOUT,
             defects: BTreeSet::new(),
             clock: Clock::default(),
+            log: None,
         }
     }
 

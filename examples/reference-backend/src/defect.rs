@@ -50,6 +50,7 @@ pub enum Defect {
     InternalDetail,
     RefreshUnbounded,
     LoginNeedsAccessToken,
+    LogSecrets,
 }
 
 impl Defect {
@@ -95,6 +96,7 @@ impl Defect {
         Defect::InternalDetail,
         Defect::RefreshUnbounded,
         Defect::LoginNeedsAccessToken,
+        Defect::LogSecrets,
     ];
 
     /// The switch's kebab-case name (what `DEFECTS=` and `wxmock demo --defect` take).
@@ -140,6 +142,7 @@ impl Defect {
             Defect::InternalDetail => "internal-detail",
             Defect::RefreshUnbounded => "refresh-unbounded",
             Defect::LoginNeedsAccessToken => "login-needs-access-token",
+            Defect::LogSecrets => "log-secrets",
         }
     }
 
@@ -225,6 +228,7 @@ impl Defect {
             Defect::StaleTokenBlocksLogin => "runs the auth middleware on the login route too: a login that still carries an old or garbage token answers 403, locking the user out until they clear storage",
             Defect::SharedResponseObject => "builds login answers in one module-level object and sets userId only when it is still empty, so later users get the first user's userId",
             Defect::NoOpenidCheck => "returns decrypted userInfo without comparing its openId with the logged-in user's, so one user's profile can be posted as another's",
+            Defect::LogSecrets => "logs every jscode2session call with its URL (the appsecret in the query) and WeChat's answer (the session_key), as console.log('jscode2session', url, body) does",
             Defect::InternalDetail => "answers errors with the caught error's own text ({\"error\": err.to_string()}): the HTTP client's error chain, the page WeChat sent, the crypto library's padding error",
             Defect::RefreshUnbounded => "refreshes the access token and retries again and again while WeChat answers 40001, as SDK wrappers that recurse on a bad token do (capped at 50 rounds here so a test ends)",
             Defect::LoginNeedsAccessToken => "fetches the access token before calling jscode2session, as SDK wrappers do, so every login fails while /cgi-bin/token fails",
@@ -269,7 +273,7 @@ mod tests {
     fn all_lists_every_defect_once() {
         let set: std::collections::BTreeSet<_> = Defect::ALL.iter().collect();
         assert_eq!(set.len(), Defect::ALL.len());
-        assert_eq!(Defect::ALL.len(), 40);
+        assert_eq!(Defect::ALL.len(), 41);
     }
 
     #[test]

@@ -103,7 +103,14 @@ pub async fn start_on(config: Config, listener: TcpListener) -> RunningBackend {
         let names: Vec<&str> = config.defects.iter().map(|d| d.name()).collect();
         tracing::warn!(defects = ?names, "reference backend running with defects switched on");
     }
-    let router = app(AppState::new(config));
+    let log = config.log.clone();
+    let mut router = app(AppState::new(config));
+    if let Some(sink) = log {
+        router = router.layer(axum::middleware::from_fn_with_state(
+            crate::log::dispatch(&sink),
+            crate::log::capture,
+        ));
+    }
     let (tx, rx) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         let served = axum::serve(listener, router)

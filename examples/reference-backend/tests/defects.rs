@@ -645,3 +645,43 @@ async fn without_internal_detail_the_same_failures_answer_short_fixed_messages()
         (StatusCode::BAD_GATEWAY, json!({"error": "upstream error"}))
     );
 }
+
+/// A backend whose log lines are collected, with `defects`.
+async fn logged_setup(defects: &[Defect]) -> (Setup, std::sync::Arc<std::sync::Mutex<Vec<u8>>>) {
+    let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = log.clone();
+    let s = support::setup_with(defects, move |config| {
+        config.log = Some(wxmock_reference_backend::LogSink::new(move |bytes| {
+            sink.lock().unwrap().extend_from_slice(bytes)
+        }));
+    })
+    .await;
+    (s, log)
+}
+
+#[tokio::test]
+async fn log_secrets_writes_the_appsecret_and_the_session_key_into_the_log() {
+    let (s, log) = logged_setup(&[Defect::LogSecrets]).await;
+    s.login_as("c", OPENID, SESSION_KEY).await;
+    let text = String::from_utf8(log.lock().unwrap().clone()).unwrap();
+    assert!(text.contains("jscode2session answered"), "{text}");
+    assert!(
+        text.contains(SESSION_KEY) && text.contains(SECRET),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn without_log_secrets_the_log_has_the_login_but_no_secret() {
+    let (s, log) = logged_setup(&[]).await;
+    s.login_as("c", OPENID, SESSION_KEY).await;
+    let text = String::from_utf8(log.lock().unwrap().clone()).unwrap();
+    assert!(
+        text.contains("login"),
+        "the sink gets the request's events: {text}"
+    );
+    assert!(
+        !text.contains(SESSION_KEY) && !text.contains(SECRET),
+        "{text}"
+    );
+}

@@ -7,7 +7,7 @@ use rand::Rng;
 use serde_json::{json, Value};
 
 use super::login::broken_login_requests;
-use super::token::{redacted, GARBAGE_TOKENS};
+use super::token::{known_secret_values, redacted, GARBAGE_TOKENS};
 use super::{Case, CaseFuture, Needs, Outcome, Severity};
 use crate::context::Ctx;
 use crate::detail::{internal_detail, Detail, Echoes};
@@ -20,14 +20,14 @@ const SHOWN_FINDINGS: usize = 8;
 
 /// The cases of this family, in catalogue order.
 pub fn cases() -> Vec<Case> {
-    vec![Case::new(
-        "robust.no-internal-detail",
-        Severity::Should,
-        "no error answer carries an exception message, a library's error text (crypto, database, HTTP client) or what WeChat sent",
-        no_internal_detail,
-    )
-    // It provokes and reads error answers, which need no session (data only when a login works).
-    .needs(Needs::Nothing)]
+    vec![
+        Case::new("robust.no-internal-detail", Severity::Should, "no error answer carries an exception message, a library's error text (crypto, database, HTTP client) or what WeChat sent", no_internal_detail)
+            // It provokes and reads error answers, which need no session (data only when a login works).
+            .needs(Needs::Nothing),
+        Case::new("robust.no-secret-in-logs", Severity::Should, "the backend's own output (stdout, stderr) never shows the appsecret, a session_key or an access token in clear", no_secret_in_logs)
+            // It judges the output of the whole run; its own login is a bonus, not a need.
+            .needs(Needs::Nothing),
+    ]
 }
 
 /// "Error answer" by the profile's own rules: a 4xx/5xx, a rejection rule, or (for a backend
@@ -244,6 +244,93 @@ fn no_internal_detail(ctx: &mut Ctx) -> CaseFuture<'_> {
             if from_earlier {
                 outcome = outcome.with_evidence(Evidence::Exchange(x));
             }
+        }
+        Ok(outcome)
+    })
+}
+
+const NOT_STARTED: &str = "the harness did not start this backend (no [backend] command), so it cannot read its output: give the profile the command that starts it to have its stdout and stderr checked";
+
+/// Waits until the backend's output stops growing (at most a second): a log line written just
+/// before an answer may still be in the pipe. Polling a foreign process, not waiting for expiry.
+async fn settle(ctx: &Ctx) {
+    let mut last = ctx.output.bytes();
+    for _ in 0..20 {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        let now = ctx.output.bytes();
+        if now == last {
+            return;
+        }
+        last = now;
+    }
+}
+
+fn no_secret_in_logs(ctx: &mut Ctx) -> CaseFuture<'_> {
+    Box::pin(async move {
+        if !ctx.output.attached() {
+            return Ok(Outcome::skipped(NOT_STARTED));
+        }
+        // The secrets of a login flow, handed out once more whatever ran before: a session_key
+        // (a login), WeChat's refusal (what a backend logs on an error), an access token (the
+        // profile's access-token operations).
+        let user = ctx.new_user(json!({})).await?;
+        let code = ctx.login_code(&user.openid).await?;
+        let req = ctx.login_request_for(Some(&code)).await?;
+        let login = ctx.exchange("login", req).await;
+        let bogus = format!("{:032x}", ctx.rng.gen::<u128>());
+        let req = ctx.login_request_for(Some(&bogus)).await?;
+        let _ = ctx
+            .exchange("login with a code WeChat never issued", req)
+            .await;
+        if let Some(credential) = login
+            .response
+            .as_ref()
+            .filter(|r| ctx.is_accepted(r))
+            .and_then(|r| ctx.credential_of(r))
+        {
+            for i in 0..ctx.access_token_operation_count() {
+                let _ = ctx.access_token_operation(i, &credential).await;
+            }
+        }
+        settle(ctx).await;
+        let secrets = known_secret_values(ctx).await?;
+        ctx.output
+            .learn(secrets.iter().map(|(l, v)| (l.as_str(), v.as_str())));
+        let seen = ctx.output.findings();
+        let mut notes = vec![];
+        if seen.searched_early > 0 {
+            notes.push(format!(
+                "{} bytes of output were searched only for the secrets known when they arrived (more than {} MiB came within one case)",
+                seen.searched_early,
+                crate::output::PENDING_LIMIT / (1024 * 1024)
+            ));
+        }
+        if seen.counts.is_empty() {
+            return Ok(Outcome::Passed);
+        }
+        let counts: Vec<String> = seen
+            .counts
+            .iter()
+            .map(|(label, n)| format!("the {label} {n} time(s)"))
+            .collect();
+        let first = seen
+            .found
+            .first()
+            .map(|f| format!(": `{}`", crate::exchange::truncate(&f.line, 240)))
+            .unwrap_or_default();
+        let mut outcome = Outcome::failed(format!(
+            "the backend's own output ({} bytes over the run) shows {} in clear{first}",
+            seen.bytes,
+            counts.join(", ")
+        ));
+        for f in &seen.found {
+            outcome = outcome.with_note(format!(
+                "{} {} at byte {} of the output: {}",
+                f.label, f.secret, f.offset, f.line
+            ));
+        }
+        for n in notes {
+            outcome = outcome.with_note(n);
         }
         Ok(outcome)
     })

@@ -86,6 +86,9 @@ pub struct Ctx {
     pub(crate) silence: crate::runner::Silence,
     /// The backend's clock (fixed unless the profile or the launcher can move it).
     pub clock: crate::clock::BackendClock,
+    /// The backend's own output, scanned for the run's secrets (not attached when the harness
+    /// neither started the backend nor was handed its log by the launcher).
+    pub(crate) output: crate::output::OutputScan,
     /// The running case's INFO findings (see [`Ctx::info`]).
     pub(crate) info: Vec<crate::case::Finding>,
     /// The root cause blocking cases so far in the run, set by the runner before each case.
@@ -126,6 +129,7 @@ impl Ctx {
             backend_exits: vec![],
             silence: Default::default(),
             clock: crate::clock::BackendClock::fixed(),
+            output: crate::output::OutputScan::new(),
             info: vec![],
             root: None,
             unmet: None,

@@ -118,6 +118,8 @@ pub async fn discover(
         base_url: wechat.base_url(),
         appid,
         secret,
+        // Discovery reads no output.
+        output: crate::output::OutputScan::new(),
     };
     let command = match &target {
         Target::Command { command, env } => Some((command.clone(), env.clone())),

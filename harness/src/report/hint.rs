@@ -52,6 +52,9 @@ pub fn for_case(id: &str) -> &'static str {
         "token.accepted" => {
             "Accept the token your login issued on the protected endpoint, in the place the profile's [auth] says."
         }
+        "robust.no-secret-in-logs" => {
+            "Log what happened, not the values: the openid and errcode of a jscode2session call, never its URL (the appsecret is in the query), WeChat's raw answer (the session_key) or an access token; mask them in your logger if a library logs requests."
+        }
         "robust.no-internal-detail" => {
             "Answer errors with a message you wrote for the client (and WeChat's errcode if useful), never the caught exception's e.message / str(e): log the detail on the server, answer {\"error\":\"upstream error\"} or \"invalid encrypted data\"."
         }

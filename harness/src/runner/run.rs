@@ -22,6 +22,7 @@ use crate::context::Ctx;
 use crate::error::HarnessError;
 use crate::exchange::Evidence;
 use crate::fake::Fake;
+use crate::output::OutputScan;
 use crate::profile::{Profile, Vars};
 use crate::report::{CaseReport, Event, Interruption, Reporter, RunReport, Summary};
 use crate::selection::{select, ExpectedFailures};
@@ -61,6 +62,9 @@ pub struct FakeInfo {
     pub base_url: String,
     pub appid: String,
     pub secret: String,
+    /// Where a backend launched in-process writes its own log output ([`OutputScan::sink`]), so
+    /// robust.no-secret-in-logs reads it as it reads a started backend's stdout and stderr.
+    pub output: OutputScan,
 }
 
 /// A backend started by a launcher: its URL and whatever keeps it alive (dropped at the end).
@@ -145,10 +149,14 @@ pub async fn run(
         &wechat.base_url(),
     )
     .await?;
+    // The backend's output, scanned for the run's secrets as it streams.
+    let output = OutputScan::new();
+    output.learn([("appsecret", secret.as_str())]);
     let info = FakeInfo {
         base_url: wechat.base_url(),
         appid: appid.clone(),
         secret: secret.clone(),
+        output: output.clone(),
     };
 
     // The backend: launched in-process, started from the profile's command, or already running.
@@ -161,7 +169,7 @@ pub async fn run(
     let mut clock = BackendClock::fixed();
     let backend_started = Instant::now();
     let _guard: Option<Box<dyn Any + Send>>;
-    let (backend_url, launch) = match launcher {
+    let (backend_url, mut launch) = match launcher {
         Some(launch) => {
             let launched = launch(info.clone()).await?;
             if let Some(secret) = launched.jwt_secret {
@@ -178,6 +186,10 @@ pub async fn run(
             prepare(&profile, &mut vars, impersonation.as_ref(), &mut clock).await?
         }
     };
+    if let Some(l) = launch.as_mut() {
+        output.attach();
+        l.scan = Some(output.clone());
+    }
     let ready = ready_url(&profile, &vars, &backend_url);
     emit(
         reporters,
@@ -221,6 +233,7 @@ pub async fn run(
         seed,
     );
     ctx.crack_budget = std::time::Duration::from_secs(options.crack_secs);
+    ctx.output = output.clone();
     ctx.clock = clock;
     let total = cases.len();
     emit(
@@ -293,6 +306,13 @@ pub async fn run(
             .after_case(case.id, &mut outcome, &mut warnings, lost_connection)
             .await;
         let duration_ms = u64::try_from(case_started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        if output.attached() {
+            // The secrets this case handed out, so the output is searched for them too.
+            if let Ok(entries) = fake.journal(None, mark).await {
+                let handed_out = handed_out_secrets(&entries);
+                output.learn(handed_out.iter().map(|(l, v)| (*l, v.as_str())));
+            }
+        }
         if let Some(evidence) = outcome.evidence_mut() {
             evidence.extend(ctx.exchanges.iter().cloned().map(Evidence::Exchange));
             if let Ok(entries) = fake.journal(None, mark).await {
@@ -417,6 +437,22 @@ pub async fn run(
     };
     emit(reporters, &Event::RunFinished { report: &report });
     Ok(report)
+}
+
+/// The session_keys and access tokens the fake answered in `entries`.
+fn handed_out_secrets(entries: &[crate::fake::JournalEntry]) -> Vec<(&'static str, String)> {
+    let mut out = vec![];
+    for e in entries {
+        let Some(body) = e.response_json() else {
+            continue;
+        };
+        for field in ["session_key", "access_token"] {
+            if let Some(value) = body.get(field).and_then(|v| v.as_str()) {
+                out.push((field, value.to_string()));
+            }
+        }
+    }
+    out
 }
 
 fn emit(reporters: &mut [&mut dyn Reporter], event: &Event<'_>) {

@@ -9,6 +9,7 @@ use crate::backend::{free_port, run_setup, wait_ready, BackendProcess};
 use crate::clock::BackendClock;
 use crate::error::HarnessError;
 use crate::impersonate::Impersonation;
+use crate::output::OutputScan;
 use crate::profile::{ClockMode, CommandSpec, Profile, Vars};
 
 /// How to start the backend (again): the rendered command, its directory and environment,
@@ -20,12 +21,19 @@ pub(super) struct Launch {
     pub env: Vec<(String, String)>,
     pub ready_url: String,
     pub ready_timeout: Duration,
+    /// Where every byte of its output goes, for robust.no-secret-in-logs (shared by restarts).
+    pub scan: Option<OutputScan>,
 }
 
 impl Launch {
     /// Starts the process and waits until it answers; the process is stopped on failure.
     pub async fn start(&self) -> Result<BackendProcess, HarnessError> {
-        let mut p = BackendProcess::spawn(&self.spec, self.cwd.as_deref(), &self.env)?;
+        let mut p = BackendProcess::spawn_scanned(
+            &self.spec,
+            self.cwd.as_deref(),
+            &self.env,
+            self.scan.clone(),
+        )?;
         if let Err(e) = wait_ready(&self.ready_url, self.ready_timeout, Some(&mut p)).await {
             let _ = p.stop().await;
             return Err(e);
@@ -85,6 +93,7 @@ pub(super) async fn prepare(
             env: env.clone(),
             ready_url: ready,
             ready_timeout: Duration::from_secs(b.ready_timeout_secs),
+            scan: None,
         });
     }
     if let Some(template) = &b.clock_command {

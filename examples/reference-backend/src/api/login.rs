@@ -113,6 +113,14 @@ async fn exchange(state: &AppState, code: &str) -> Result<WeChatIdentity, ApiErr
             .map_err(|err| state.upstream_failure(err))?;
     }
     let answer = match state.wechat.code_to_session_detailed(code).await {
+        Ok(answer) if state.has(Defect::LogSecrets) => {
+            // The bug: `console.log('jscode2session', url, body)` — the appsecret in the URL,
+            // the session_key in the answer.
+            let body = Value::Object(answer.clone());
+            let url = state.wechat.session_url(code);
+            tracing::info!(%url, answer = %body, "jscode2session answered");
+            answer
+        }
         Ok(answer) => answer,
         Err(failure)
             if matches!(

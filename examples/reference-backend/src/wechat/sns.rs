@@ -14,6 +14,17 @@ impl WeChat {
             .map_err(|f| f.error)
     }
 
+    /// The jscode2session URL with its query, appsecret included (only the defect
+    /// `log-secrets` writes it anywhere).
+    pub fn session_url(&self, code: &str) -> String {
+        format!(
+            "{}?appid={}&secret={}&js_code={code}&grant_type=authorization_code",
+            self.url("/sns/jscode2session"),
+            self.appid,
+            self.secret()
+        )
+    }
+
     /// [`WeChat::code_to_session`], keeping what the client or WeChat said about a failure.
     pub async fn code_to_session_detailed(
         &self,

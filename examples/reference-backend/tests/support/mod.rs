@@ -31,10 +31,16 @@ pub struct Setup {
 
 /// A backend with `defects` in front of a wiremock WeChat with no mocks yet.
 pub async fn setup(defects: &[Defect]) -> Setup {
+    setup_with(defects, |_| {}).await
+}
+
+/// [`setup`], with the configuration changed by `change` before the backend starts.
+pub async fn setup_with(defects: &[Defect], change: impl FnOnce(&mut Config)) -> Setup {
     let wechat = MockServer::start().await;
     let mut config = Config::new(wechat.uri(), APPID, SECRET);
     config.upstream_timeout = UPSTREAM_TIMEOUT;
     config.defects = defects.iter().copied().collect();
+    change(&mut config);
     let backend = start(config).await.expect("backend starts");
     Setup {
         wechat,

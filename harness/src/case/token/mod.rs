@@ -17,7 +17,7 @@ mod unpredictable;
 use super::{Case, Needs, Severity};
 
 pub(crate) use refusal::GARBAGE_TOKENS;
-pub(crate) use shared::{access_tokens_of_run, redacted};
+pub(crate) use shared::{access_tokens_of_run, known_secret_values, redacted};
 
 /// The cases of this family, in catalogue order.
 pub fn cases() -> Vec<Case> {

@@ -54,7 +54,7 @@ pub(super) fn describe(r: &Response) -> String {
 
 /// Secrets the harness knows and must never see in a token or a client-visible answer: the
 /// appsecret, every session_key WeChat handed out and every access token it issued this run.
-pub(super) async fn known_secret_values(ctx: &Ctx) -> Result<Vec<(String, String)>, CaseError> {
+pub(crate) async fn known_secret_values(ctx: &Ctx) -> Result<Vec<(String, String)>, CaseError> {
     let mut out = vec![("appsecret".to_owned(), ctx.fake.secret().to_owned())];
     for e in ctx.journal_whole_run(Some("/sns/jscode2session")).await? {
         if let Some(Value::String(k)) = e
