@@ -199,11 +199,13 @@ async fn a_conforming_backend_exits_0_and_the_reports_are_written() {
         serde_json::from_str(&std::fs::read_to_string(&json).expect("json")).expect("valid json");
     assert_eq!(report["seed"], 11);
     assert_eq!(report["summary"]["conforms"], true);
+    // A backend the check did not start: its output is not the harness's to read.
     assert!(report["cases"]
         .as_array()
         .expect("cases")
         .iter()
-        .all(|c| c["status"] == "passed"));
+        .all(|c| c["status"] == "passed"
+            || (c["id"] == "robust.no-secret-in-logs" && c["status"] == "skipped")));
     assert!(std::fs::read_to_string(&junit)
         .expect("junit")
         .contains("<testsuites"));

@@ -30,7 +30,8 @@ use wxmock_reference_backend::{start, Config};
 fn reference() -> Launcher {
     Box::new(|fake: FakeInfo| {
         Box::pin(async move {
-            let config = Config::new(&fake.base_url, &fake.appid, &fake.secret);
+            let mut config = Config::new(&fake.base_url, &fake.appid, &fake.secret);
+            config.log = Some(wxmock_reference_backend::LogSink::new(fake.output.sink()));
             let backend = start(config)
                 .await
                 .map_err(|e| HarnessError::BackendStart(e.to_string()))?;
