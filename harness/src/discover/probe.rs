@@ -205,6 +205,8 @@ impl Prober {
             base_url: self.vars.wechat_base_url.clone(),
             appid: self.vars.appid.clone(),
             secret: self.vars.secret.clone(),
+            // Discovery reads no output.
+            output: crate::output::OutputScan::new(),
         }
     }
 
