@@ -152,12 +152,20 @@ where
         // `crate::connection` for why not hyper's header-read timeout).
         let connection = http1::Builder::new().serve_connection(io, service);
         let connection = graceful.watch(connection);
+        // The connection and its watchdog as two tasks, so that the watchdog is not polled
+        // every time the connection wakes (each request); the watchdog's task ends the
+        // connection's (and waits until it is gone) when it fires, then frees the slot.
+        // A client that goes away mid-request is not the server's problem: the connection's
+        // result is not looked at.
+        let mut served = tokio::spawn(connection);
         let registry = registry.clone();
         tokio::spawn(async move {
             tokio::select! {
-                // A client that goes away mid-request is not the server's problem.
-                _ = connection => {}
-                () = registry.watchdog(&slot.watch) => {}
+                _ = &mut served => {}
+                () = registry.watchdog(&slot.watch) => {
+                    served.abort();
+                    let _ = served.await;
+                }
             }
             drop(slot);
         });
