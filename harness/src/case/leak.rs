@@ -46,7 +46,14 @@ fn answer_texts(r: &Response) -> Vec<String> {
         texts.push(strings.join("\n"));
     }
     texts.push(r.body.clone());
-    texts.extend(r.headers.iter().map(|(k, v)| format!("{k}: {v}")));
+    // A security policy names the hosts a page may call (api.weixin.qq.com among them): that is
+    // configuration, not an error's detail.
+    texts.extend(
+        r.headers
+            .iter()
+            .filter(|(k, _)| !k.eq_ignore_ascii_case("content-security-policy"))
+            .map(|(k, v)| format!("{k}: {v}")),
+    );
     texts
 }
 
@@ -334,4 +341,33 @@ fn no_secret_in_logs(ctx: &mut Ctx) -> CaseFuture<'_> {
         }
         Ok(outcome)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_strings_are_read_unescaped_and_a_security_policy_is_not_read() {
+        let body = r#"{"error":"Unexpected token '<', \"<html>\" is not valid JSON"}"#;
+        let r = Response {
+            status: 500,
+            headers: vec![
+                (
+                    "content-security-policy".into(),
+                    "connect-src https://api.weixin.qq.com".into(),
+                ),
+                ("x-powered-by".into(), "Express".into()),
+            ],
+            body: body.into(),
+            json: serde_json::from_str(body).ok(),
+        };
+        let texts = answer_texts(&r);
+        assert_eq!(
+            texts[0],
+            "Unexpected token '<', \"<html>\" is not valid JSON"
+        );
+        assert!(texts.iter().all(|t| !t.contains("api.weixin.qq.com")));
+        assert!(texts.iter().any(|t| t == "x-powered-by: Express"));
+    }
 }
