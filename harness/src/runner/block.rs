@@ -75,3 +75,85 @@ impl Blocker {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::case::{CaseFuture, Severity};
+    use crate::context::Ctx;
+
+    fn body(_: &mut Ctx) -> CaseFuture<'_> {
+        Box::pin(async { Ok(Outcome::Passed) })
+    }
+
+    fn case(id: &'static str, needs: Needs) -> Case {
+        Case::new(id, Severity::Must, "rule", body).needs(needs)
+    }
+
+    #[test]
+    fn only_a_failure_its_case_marked_as_a_root_blocks_anything() {
+        let mut b = Blocker::default();
+        // Failed, but not said to leave anything unmet (login.happy failing on the call's shape).
+        b.observe(
+            &case("login.happy", Needs::Nothing),
+            &Outcome::failed("two calls"),
+            None,
+        );
+        assert!(b
+            .before(&case("token.tampered", Needs::AcceptedToken))
+            .is_none());
+        // Marked, but passed: nothing either.
+        b.observe(
+            &case("login.happy", Needs::Nothing),
+            &Outcome::Passed,
+            Some(Needs::Login),
+        );
+        assert!(b.root().is_none());
+        b.observe(
+            &case("token.accepted", Needs::Login),
+            &Outcome::failed("HTTP 404"),
+            Some(Needs::AcceptedToken),
+        );
+        assert!(b.before(&case("login.code-reused", Needs::Login)).is_none());
+        let skipped = b.before(&case("token.tampered", Needs::AcceptedToken));
+        assert_eq!(
+            skipped.as_ref().and_then(Outcome::reason),
+            Some("blocked by token.accepted: HTTP 404")
+        );
+        // The first root stays the root.
+        b.observe(
+            &case("login.happy", Needs::Nothing),
+            &Outcome::failed("no token"),
+            Some(Needs::Login),
+        );
+        assert_eq!(b.root().map(|r| r.case), Some("token.accepted"));
+    }
+
+    #[test]
+    fn a_body_running_into_the_missing_login_is_blocked_only_once_there_is_a_root() {
+        let mut b = Blocker::default();
+        let no_login = || Err(CaseError::NoLogin("a valid login gave no token".into()));
+        assert_eq!(b.outcome(no_login()).status(), "errored");
+        b.observe(
+            &case("login.happy", Needs::Nothing),
+            &Outcome::failed("HTTP 500"),
+            Some(Needs::Login),
+        );
+        let o = b.outcome(no_login());
+        assert_eq!(o.reason(), Some("blocked by login.happy: HTTP 500"));
+        b.observe(&case("token.tampered", Needs::AcceptedToken), &o, None);
+        let warning = b.warning().unwrap_or_default();
+        assert!(
+            warning.starts_with(
+                "1 case(s) needing a working login were skipped, blocked by login.happy: HTTP 500"
+            ),
+            "{warning}"
+        );
+        // Any other error stays the case's own.
+        assert_eq!(
+            b.outcome(Err(CaseError::Other("the fake refused".into())))
+                .status(),
+            "errored"
+        );
+    }
+}
