@@ -8,6 +8,7 @@ use axum::extract::Request;
 use axum::http::Uri;
 use axum::response::Response;
 
+use super::request::Query;
 use super::{sns, token, wxa};
 use crate::errcode::{WxError, INVALID_URL};
 use crate::journal::Unfinished;
@@ -38,7 +39,7 @@ pub async fn handle(state: &AppState, request: Request) -> Response {
         // The POST endpoints' futures (body reads) boxed: GET requests do not carry them.
         STABLE_TOKEN => Box::pin(token::stable_token(state, request)).await,
         PHONE_NUMBER => Box::pin(wxa::get_phone_number(state, request)).await,
-        _ => handle_query(state, request.uri()),
+        _ => handle_query(state, request.uri(), &Query::parse(request.uri().query())),
     }
 }
 
@@ -46,13 +47,14 @@ pub async fn handle(state: &AppState, request: Request) -> Response {
 const STABLE_TOKEN: &str = "/cgi-bin/stable_token";
 const PHONE_NUMBER: &str = "/wxa/business/getuserphonenumber";
 
-/// The handler of a path answered from its query alone (any but the two POST endpoints).
-fn handle_query(state: &AppState, uri: &Uri) -> Response {
+/// The handler of a path answered from its query alone (any but the two POST endpoints), given
+/// the query of `uri` parsed.
+fn handle_query(state: &AppState, uri: &Uri, query: &Query<'_>) -> Response {
     match uri.path() {
-        "/sns/jscode2session" => sns::jscode2session(state, uri),
-        "/cgi-bin/token" => token::token(state, uri),
-        "/wxa/checksession" => wxa::check_session(state, uri),
-        "/wxa/resetusersessionkey" => wxa::reset_session_key(state, uri),
+        "/sns/jscode2session" => sns::jscode2session(state, &query.params),
+        "/cgi-bin/token" => token::token(state, &query.params),
+        "/wxa/checksession" => wxa::check_session(state, query),
+        "/wxa/resetusersessionkey" => wxa::reset_session_key(state, query),
         _ => unknown(state, uri),
     }
 }
@@ -82,7 +84,13 @@ pub(crate) fn answer_at_once<B: HttpBody>(state: &AppState, request: Request<B>)
         return AtOnce::Declined(request);
     }
     let (parts, _empty) = request.into_parts();
-    match crate::journal::record_at_once(state, parts, |parts| handle_query(state, &parts.uri)) {
+    // Parsed once for the journal (its appid) and the handler, which also share the record of
+    // the query's access token.
+    let mut query = Query::parse(parts.uri.query());
+    let appid = query.journal_appid(&state.engine);
+    match crate::journal::record_at_once(state, &parts, appid, || {
+        handle_query(state, &parts.uri, &query)
+    }) {
         Ok(response) => AtOnce::Answered(response),
         Err(unfinished) => AtOnce::Unfinished(unfinished),
     }

@@ -2,10 +2,12 @@
 //! WeChat's envelope instead of axum's plain-text rejections.
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
 use serde_json::{Map, Value};
 
+use crate::engine::{Engine, Grant};
 use crate::errcode::{WxError, DATA_FORMAT_ERROR, EMPTY_POST_DATA};
 
 /// Largest body a POST endpoint reads; WeChat's bodies are tiny.
@@ -37,9 +39,61 @@ impl<'a> QueryParams<'a> {
             .filter(|v| !v.is_empty())
     }
 
+    /// The value of the first `key`, empty or not.
+    fn first(&self, key: &str) -> Option<&str> {
+        self.pairs
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_ref())
+    }
+
     /// Every pair, in order.
     pub fn pairs(&self) -> impl Iterator<Item = (&str, &str)> {
         self.pairs.iter().map(|(k, v)| (k.as_ref(), v.as_ref()))
+    }
+}
+
+/// A WeChat query parsed once for both the journal and the handler, with the record of its
+/// access token read at most once (a token is looked up for the journal's appid and checked by
+/// the handler).
+pub(crate) struct Query<'a> {
+    /// The decoded pairs.
+    pub params: QueryParams<'a>,
+    /// The record of the first `access_token`, once read (`None`: not read yet).
+    grant: Option<Option<Grant>>,
+}
+
+impl<'a> Query<'a> {
+    /// Splits and percent-decodes a raw query string; nothing is looked up yet.
+    pub fn parse(raw: Option<&'a str>) -> Self {
+        Self {
+            params: QueryParams::parse(raw),
+            grant: None,
+        }
+    }
+
+    /// The app the journal files the request under, as
+    /// [`crate::fault::shared_appid_of`] finds it for a request without a body: the first
+    /// `appid`, else the app of the first `access_token` (kept for the handler).
+    pub fn journal_appid(&mut self, engine: &Engine) -> Option<Arc<str>> {
+        if let Some(appid) = self.params.first("appid") {
+            return Some(Arc::from(appid));
+        }
+        let token = self.params.first("access_token")?;
+        let grant = engine.grant_of(token);
+        let appid = grant.as_ref().map(|g| g.appid.clone());
+        self.grant = Some(grant);
+        appid
+    }
+
+    /// The appid the query's `access_token` grants (see [`Engine::authorize_grant`]), from the
+    /// record already read for the journal when there is one.
+    pub fn authorize(&self, engine: &Engine, token: &str) -> Result<Arc<str>, WxError> {
+        match &self.grant {
+            // Read for the first `access_token`, which is the one `QueryParams::get` gives.
+            Some(grant) => engine.authorize_grant(token, grant.as_ref()),
+            None => engine.authorize_shared(token),
+        }
     }
 }
 
@@ -116,6 +170,71 @@ mod tests {
         assert_eq!(q.get("c"), None);
         assert_eq!(q.get("d="), Some("%zz"));
         assert_eq!(q.get("missing"), None);
+    }
+
+    #[test]
+    fn the_query_parsed_once_files_a_request_under_the_appid_the_journal_finds() {
+        let engine = crate::engine::Engine::new(
+            &crate::Config::default(),
+            crate::Clock::fixed(1_700_000_000),
+        );
+        let token = engine.mint_access_token(crate::DEMO_APPID).unwrap();
+        for query in [
+            format!("access_token={token}&appid=wx9"),
+            format!("%61ppid=wx%39&access_token={token}"),
+            format!("access_%74oken={token}&openid=o1"),
+            format!("access_token={token}&access_token=other"),
+            format!("access_token=other&access_token={token}"),
+            format!("access_token=&access_token={token}"),
+            format!("&&=&access_token={token}&"),
+            "appid=&appid=wx1".to_owned(),
+            "appid=a+b%2Bc%zz%e4%b8%ad%ff".to_owned(),
+            "appid".to_owned(),
+            "openid=o1".to_owned(),
+            String::new(),
+        ] {
+            let mut parsed = Query::parse(Some(&query));
+            assert_eq!(
+                parsed.journal_appid(&engine),
+                crate::fault::shared_appid_of(&engine, Some(&query), b""),
+                "{query}"
+            );
+        }
+        assert_eq!(Query::parse(None).journal_appid(&engine), None);
+    }
+
+    #[test]
+    fn a_token_read_for_the_journal_authorizes_as_a_fresh_lookup_does() {
+        let clock = crate::Clock::fixed(1_700_000_000);
+        let engine = crate::engine::Engine::new(&crate::Config::default(), clock.clone());
+        let token = engine.mint_access_token(crate::DEMO_APPID).unwrap();
+        for value in [token.as_str(), "other", "89_unknown"] {
+            let raw = format!("access_token={value}");
+            let mut read = Query::parse(Some(&raw));
+            read.journal_appid(&engine);
+            let unread = Query::parse(Some(&raw));
+            assert_eq!(
+                read.authorize(&engine, value),
+                unread.authorize(&engine, value),
+                "{value}"
+            );
+            assert_eq!(
+                read.authorize(&engine, value),
+                engine.authorize_shared(value),
+                "{value}"
+            );
+        }
+        // Expired since it was read: the handler's check is made at its own time.
+        let raw = format!("access_token={token}");
+        let mut read = Query::parse(Some(&raw));
+        assert!(read.journal_appid(&engine).is_some());
+        assert!(read.authorize(&engine, &token).is_ok());
+        clock.advance(8 * 3600);
+        assert_eq!(
+            read.authorize(&engine, &token),
+            engine.authorize_shared(&token)
+        );
+        assert!(read.authorize(&engine, &token).is_err());
     }
 
     #[test]

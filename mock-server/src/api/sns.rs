@@ -1,7 +1,6 @@
 //! `GET /sns/jscode2session` (code2Session): parameters in WeChat's order (41002, 41004,
 //! 41008, then the grant_type policy), then the engine's credential and code checks.
 
-use axum::http::Uri;
 use axum::response::Response;
 use serde_json::{Map, Value};
 
@@ -20,9 +19,8 @@ pub const LOGIN_AS_PREFIX: &str = "wxmock-as-";
 
 /// Reads only the query, whatever the method: a POST with a form body therefore answers
 /// 41002, as WeChat does.
-pub fn jscode2session(state: &AppState, uri: &Uri) -> Response {
-    let query = QueryParams::parse(uri.query());
-    match exchange(state, &query) {
+pub fn jscode2session(state: &AppState, query: &QueryParams<'_>) -> Response {
+    match exchange(state, query) {
         Ok(session) => {
             let mut body = Map::new();
             body.insert("session_key".into(), session.session_key.into());

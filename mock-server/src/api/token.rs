@@ -2,7 +2,7 @@
 //! (getStableAccessToken).
 
 use axum::extract::Request;
-use axum::http::{Method, Uri};
+use axum::http::Method;
 use axum::response::Response;
 use serde_json::{json, Value};
 
@@ -27,8 +27,7 @@ fn answer(state: &AppState, result: Result<IssuedToken, WxError>) -> Response {
 }
 
 /// A new token on every call; reads only the query (any method).
-pub fn token(state: &AppState, uri: &Uri) -> Response {
-    let query = QueryParams::parse(uri.query());
+pub fn token(state: &AppState, query: &QueryParams<'_>) -> Response {
     let result = (|| {
         if query.get("grant_type") != Some(GRANT_TYPE) {
             return Err(WxError::new(INVALID_GRANT_TYPE));

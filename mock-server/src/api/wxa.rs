@@ -4,11 +4,11 @@
 use std::sync::Arc;
 
 use axum::extract::Request;
-use axum::http::{Method, Uri};
+use axum::http::Method;
 use axum::response::Response;
 use serde_json::{json, Map, Value};
 
-use super::request::{json_object, json_str, read_body, QueryParams};
+use super::request::{json_object, json_str, read_body, Query};
 use crate::engine::PhoneInfo;
 use crate::errcode::{
     WxError, ACCESS_TOKEN_MISSING, INVALID_CODE, INVALID_CREDENTIAL, INVALID_OPENID,
@@ -22,11 +22,12 @@ const SIG_METHOD: &str = "hmac_sha256";
 /// The appid granted by the query's `access_token` (41001 when absent; the body and headers
 /// are never looked at, as on WeChat). 40001 for every token of an app under the
 /// `access-token-rejected` scenario.
-fn authorize(state: &AppState, query: &QueryParams<'_>) -> Result<Arc<str>, WxError> {
+fn authorize(state: &AppState, query: &Query<'_>) -> Result<Arc<str>, WxError> {
     let token = query
+        .params
         .get("access_token")
         .ok_or_else(|| WxError::new(ACCESS_TOKEN_MISSING))?;
-    let appid = state.engine.authorize_shared(token)?;
+    let appid = query.authorize(&state.engine, token)?;
     if state.faults.refuses_access_tokens(&appid) {
         return Err(WxError::new(INVALID_CREDENTIAL));
     }
@@ -37,9 +38,10 @@ fn authorize(state: &AppState, query: &QueryParams<'_>) -> Result<Arc<str>, WxEr
 /// signature (absent signature: 87009).
 fn signed_user<'q>(
     state: &AppState,
-    query: &'q QueryParams<'q>,
+    query: &'q Query<'q>,
 ) -> Result<(Arc<str>, &'q str, &'q str), WxError> {
     let appid = authorize(state, query)?;
+    let query = &query.params;
     if query.get("sig_method") != Some(SIG_METHOD) {
         return Err(WxError::new(INVALID_SIG_METHOD));
     }
@@ -59,9 +61,8 @@ fn ok_body() -> Map<String, Value> {
     body
 }
 
-pub fn check_session(state: &AppState, uri: &Uri) -> Response {
-    let query = QueryParams::parse(uri.query());
-    let result = signed_user(state, &query).and_then(|(appid, openid, signature)| {
+pub(crate) fn check_session(state: &AppState, query: &Query<'_>) -> Response {
+    let result = signed_user(state, query).and_then(|(appid, openid, signature)| {
         state.engine.check_session(&appid, openid, signature)
     });
     match result {
@@ -72,9 +73,8 @@ pub fn check_session(state: &AppState, uri: &Uri) -> Response {
     }
 }
 
-pub fn reset_session_key(state: &AppState, uri: &Uri) -> Response {
-    let query = QueryParams::parse(uri.query());
-    let result = signed_user(state, &query).and_then(|(appid, openid, signature)| {
+pub(crate) fn reset_session_key(state: &AppState, query: &Query<'_>) -> Response {
+    let result = signed_user(state, query).and_then(|(appid, openid, signature)| {
         let key = state.engine.reset_session_key(&appid, openid, signature)?;
         Ok((openid.to_owned(), key))
     });
@@ -95,7 +95,7 @@ pub async fn get_phone_number(state: &AppState, request: Request) -> Response {
         return state.wire.error(Family::Wxa, &WxError::new(REQUIRE_POST));
     }
     let (parts, body) = request.into_parts();
-    let query = QueryParams::parse(parts.uri.query());
+    let query = Query::parse(parts.uri.query());
     let result = match authorize(state, &query) {
         Ok(appid) => match read_body(body).await {
             Ok(bytes) => redeem(state, &appid, &bytes),

@@ -19,4 +19,5 @@ pub use phone::PhoneInfo;
 pub use registry::{AppView, Engine};
 pub use secret::Secret;
 pub use tenant::UserView;
+pub(crate) use token::Grant;
 pub use token::{IssuedToken, TokenKind};

@@ -21,6 +21,15 @@ pub enum TokenKind {
     Stable,
 }
 
+/// An access token's record as read once: its app and when it stops being valid.
+#[derive(Clone, Debug)]
+pub(crate) struct Grant {
+    /// The app the token was minted for.
+    pub appid: Arc<str>,
+    expires_at: i64,
+    dead_at: Option<i64>,
+}
+
 #[derive(Clone, Debug)]
 pub struct TokenRecord {
     /// Shared rather than copied: every request with the token hands it to the journal.
@@ -104,10 +113,30 @@ impl Engine {
 
     /// [`Engine::authorize`], the appid shared with the token's record (no copy).
     pub(crate) fn authorize_shared(&self, token: &str) -> Result<Arc<str>, WxError> {
+        let grant = self.grant_of(token);
+        self.authorize_grant(token, grant.as_ref())
+    }
+
+    /// What the record of `token` says, read under one lock, for a caller that needs both the
+    /// token's app (the journal) and its validity (the handler): see
+    /// [`Engine::authorize_grant`].
+    pub(crate) fn grant_of(&self, token: &str) -> Option<Grant> {
+        self.lock().tokens.get(token).map(|record| Grant {
+            appid: record.appid.clone(),
+            expires_at: record.expires_at,
+            dead_at: record.dead_at,
+        })
+    }
+
+    /// [`Engine::authorize_shared`] for `token`, whose record [`Engine::grant_of`] has read
+    /// (`None`: there is none).
+    pub(crate) fn authorize_grant(
+        &self,
+        token: &str,
+        grant: Option<&Grant>,
+    ) -> Result<Arc<str>, WxError> {
         let now = self.now();
-        let inner = self.lock();
-        let Some(record) = inner.tokens.get(token) else {
-            drop(inner);
+        let Some(grant) = grant else {
             // Only tokens the engine minted are kept, and every one of them is well-formed, so
             // the shape is checked only for a token that is not there (saving a scan of a
             // long string on every valid call).
@@ -116,13 +145,13 @@ impl Engine {
             }
             return Err(WxError::new(INVALID_CREDENTIAL));
         };
-        if now >= record.expires_at {
+        if now >= grant.expires_at {
             return Err(WxError::new(ACCESS_TOKEN_EXPIRED));
         }
-        if record.dead_at.is_some_and(|d| now >= d) {
+        if grant.dead_at.is_some_and(|d| now >= d) {
             return Err(WxError::new(INVALID_CREDENTIAL));
         }
-        Ok(record.appid.clone())
+        Ok(grant.appid.clone())
     }
 
     /// `/cgi-bin/token` once its parameters are present.

@@ -2,6 +2,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use axum::body::{to_bytes, Body, Bytes, HttpBody};
@@ -79,16 +80,21 @@ where
 /// rule for its path (the caller has checked both), and `normal` answers at once. The steps and
 /// their order are [`record`]'s. When the answer's body is not there at once (never the case for
 /// the fake's own answers), the entry's id and the answer so far come back, for [`complete`].
+///
+/// `appid` is the one the request is filed under, as [`fault::shared_appid_of`] finds it (the
+/// caller has parsed the query already). No [`Ticket`] is attached: only a fault rule for the
+/// path reads it, and there is none.
 pub(crate) fn record_at_once(
     state: &AppState,
-    mut parts: Parts,
-    normal: impl FnOnce(&Parts) -> Response,
+    parts: &Parts,
+    appid: Option<Arc<str>>,
+    normal: impl FnOnce() -> Response,
 ) -> Result<Response, Box<Unfinished>> {
-    let id = arrive(state, &mut parts, &Bytes::new());
+    let id = arrival(state, parts, &Bytes::new(), appid);
     let response = if parts.method == Method::CONNECT {
         crate::api::connect_refused(state)
     } else {
-        fault::apply_at_once(state, &parts.uri, || normal(&parts))
+        fault::apply_at_once(state, &parts.uri, normal)
     };
     let (parts, mut body) = response.into_parts();
     let mut first = Bytes::new();
@@ -141,18 +147,23 @@ impl Unfinished {
 /// its entry's [`Ticket`]; returns the entry's id.
 fn arrive(state: &AppState, parts: &mut Parts, body: &Bytes) -> u64 {
     let appid = fault::shared_appid_of(&state.engine, parts.uri.query(), body);
-    let id = state.journal.arrive(Arrival {
+    let id = arrival(state, parts, body, appid);
+    if state.faults.is_active() {
+        parts.extensions.insert(Ticket(id));
+    }
+    id
+}
+
+/// Records an arriving request under `appid`; returns the entry's id.
+fn arrival(state: &AppState, parts: &Parts, body: &Bytes, appid: Option<Arc<str>>) -> u64 {
+    state.journal.arrive(Arrival {
         time: state.clock.now(),
         method: parts.method.clone(),
         target: Target::of(&parts.uri),
         // The journal copies what it keeps of it.
         body: body.clone(),
         appid,
-    });
-    if state.faults.is_active() {
-        parts.extensions.insert(Ticket(id));
-    }
-    id
+    })
 }
 
 /// The fault that answered, as the journal names it.
