@@ -1,12 +1,11 @@
 //! A tenant (one mini-program) and its users, as the engine keeps them.
 
-use std::collections::HashMap;
-
 use rand::Rng;
 use serde::Serialize;
 
 use super::id;
 use super::quota::Window;
+use super::registry::FastMap;
 use super::secret::Secret;
 use crate::config::{AppConfig, UserConfig};
 
@@ -21,7 +20,7 @@ pub struct Tenant {
     /// The appsecret jscode2session and cgi-bin/token check.
     pub secret: Secret,
     /// The app's users by openid.
-    pub users: HashMap<String, User>,
+    pub users: FastMap<User>,
     /// The latest `/cgi-bin/token` token.
     pub current_token: Option<String>,
     /// The latest `/cgi-bin/stable_token` token.
@@ -47,7 +46,7 @@ impl Tenant {
     pub fn new(secret: Secret) -> Self {
         Self {
             secret,
-            users: HashMap::new(),
+            users: FastMap::default(),
             current_token: None,
             stable_token: None,
             last_force_refresh: None,
