@@ -7,6 +7,7 @@
 use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::OnceLock;
 use std::task::{Context, Poll};
 
 use axum::body::{Body, HttpBody};
@@ -124,7 +125,7 @@ fn as_routed(method: &Method, mut response: Response) -> Response {
             // `connection: close` it adds itself, and the bytes would differ.
             response
                 .headers_mut()
-                .insert(header::CONTENT_LENGTH, HeaderValue::from(size));
+                .insert(header::CONTENT_LENGTH, content_length(size));
         }
     }
     if method == Method::HEAD {
@@ -133,9 +134,32 @@ fn as_routed(method: &Method, mut response: Response) -> Response {
     response
 }
 
+/// Bodies up to this many bytes (every usual answer) get a `Content-Length` rendered once.
+const RENDERED_LENGTHS: u64 = 1024;
+
+/// The `Content-Length` value of a body of `size` bytes: a shared copy of one rendered at
+/// start for the usual sizes (rendering a number into a header value allocates).
+fn content_length(size: u64) -> HeaderValue {
+    static RENDERED: OnceLock<Vec<HeaderValue>> = OnceLock::new();
+    let rendered = RENDERED.get_or_init(|| (0..RENDERED_LENGTHS).map(HeaderValue::from).collect());
+    usize::try_from(size)
+        .ok()
+        .and_then(|size| rendered.get(size))
+        .cloned()
+        .unwrap_or_else(|| HeaderValue::from(size))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn content_lengths_rendered_once_are_the_numbers_rendered_each_time() {
+        for size in [0, 1, 27, 99, 100, 1023, 1024, 1025, 65_536, u64::MAX] {
+            assert_eq!(content_length(size), HeaderValue::from(size), "{size}");
+            assert_eq!(content_length(size), size.to_string().as_str());
+        }
+    }
 
     #[test]
     fn wechat_paths_skip_the_router_and_the_control_api_does_not() {

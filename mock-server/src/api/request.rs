@@ -23,9 +23,19 @@ pub struct QueryParams<'a> {
 impl<'a> QueryParams<'a> {
     /// Splits and percent-decodes a raw query string (`None`: no query, no pairs).
     pub fn parse(raw: Option<&'a str>) -> Self {
-        let pairs = crate::fault::raw_pairs(raw.unwrap_or(""))
+        let raw = raw.unwrap_or("");
+        // One search of the whole query: most have no escape anywhere, and then no key or
+        // value needs a search of its own.
+        let escaped = crate::fault::needs_decoding(raw);
+        let pairs = crate::fault::raw_pairs(raw)
             .filter(|(pair, _, _)| !pair.is_empty())
-            .map(|(_, key, value)| (decode(key), decode(value)))
+            .map(|(_, key, value)| {
+                if escaped {
+                    (decode(key), decode(value))
+                } else {
+                    (Cow::Borrowed(key), Cow::Borrowed(value))
+                }
+            })
             .collect();
         Self { pairs }
     }
