@@ -13,12 +13,12 @@
 //! two-hour tokens pass it, jwt-simple's never-expiring token fails it. (The time limit and the
 //! clock probe's other outcomes are in discover_limits.rs.)
 
-mod discovery;
+mod backend_run;
 
 use std::sync::Arc;
 use std::time::Instant;
 
-use discovery::{assert_faketime_found, faketime, have, options, script};
+use backend_run::{assert_faketime_found, faketime, have, options, script};
 use wxmock_harness::discover::{
     discover, protected_paths, CommandLine, DiscoverOptions, Discovery, Target,
 };

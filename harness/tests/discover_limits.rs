@@ -6,7 +6,7 @@
 //! when `auto`'s monotonic setting breaks it (Node behind a start script), the other one is
 //! written, and the catalogue then moves that clock.
 
-mod discovery;
+mod backend_run;
 
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -14,7 +14,7 @@ use wxmock_harness::discover::{discover, ClockFound, CommandLine, Section, Targe
 use wxmock_harness::profile::MonotonicMode;
 use wxmock_harness::{run, Profile, RunOptions};
 
-use discovery::{faketime, have, options, script};
+use backend_run::{faketime, have, options, script};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_libfaketime_the_clock_line_is_written_commented_out_with_the_reason() {

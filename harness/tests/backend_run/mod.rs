@@ -1,9 +1,12 @@
-//! Running the harness against a test backend of tests/backends/: tool checks that fail in CI
-//! instead of skipping, the profile every such backend shares, and the run helpers.
+//! What the tests that start a backend of tests/backends/ share: tool checks that fail in CI
+//! instead of skipping (node, python3, libfaketime), the backends' paths, the profile every such
+//! backend shares, the run helpers, and the check that discover found the clock movable.
 #![allow(dead_code)]
 
 use std::process::Command;
 
+use wxmock_harness::clock::DEBIAN_FAKETIME_LIB;
+use wxmock_harness::discover::{ClockFound, DiscoverOptions, Discovery};
 use wxmock_harness::profile::Profile;
 use wxmock_harness::report::RunReport;
 use wxmock_harness::runner::{run, RunOptions};
@@ -20,16 +23,43 @@ pub fn have(tool: &str) -> bool {
     ok
 }
 
+/// Whether libfaketime is installed (required in CI; otherwise the caller skips what needs it,
+/// with a note).
 pub fn faketime() -> bool {
-    let ok = std::path::Path::new(wxmock_harness::clock::DEBIAN_FAKETIME_LIB).is_file();
+    let ok = std::path::Path::new(DEBIAN_FAKETIME_LIB).is_file();
     if !ok {
         assert!(
             std::env::var_os("CI").is_none(),
-            "libfaketime is required in CI"
+            "libfaketime ({DEBIAN_FAKETIME_LIB}) is required in CI"
         );
-        eprintln!("skipped: libfaketime (Debian package faketime) is not installed");
+        eprintln!("skipped: libfaketime (Debian package faketime, {DEBIAN_FAKETIME_LIB}) is not installed");
     }
     ok
+}
+
+/// The path of the test backend `name` of tests/backends/.
+pub fn script(name: &str) -> String {
+    format!("{}/tests/backends/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn options(login_path: &str) -> DiscoverOptions {
+    DiscoverOptions::new(login_path)
+}
+
+/// Discover wrote `clock = "faketime"` (the monotonic clock left to `auto`), saying why.
+pub fn assert_faketime_found(found: &Discovery, toml: &str) {
+    match &found.clock {
+        Some(ClockFound::Faketime {
+            monotonic: None,
+            lib: None,
+            seen,
+        }) => assert!(seen.contains("two days ahead"), "{seen}"),
+        other => panic!("libfaketime should move this backend's clock: {other:?}\n{toml}"),
+    }
+    assert!(
+        toml.contains("\nclock = \"faketime\"\n") && !toml.contains("faketime_monotonic"),
+        "{toml}"
+    );
 }
 
 /// A profile for `script` run by `program`, with `defect` in its environment and `extra` TOML
@@ -41,7 +71,7 @@ pub fn profile(
     backend_extra: &str,
     extra: &str,
 ) -> Profile {
-    let script = format!("{}/tests/backends/{script}", env!("CARGO_MANIFEST_DIR"));
+    let script = self::script(script);
     let text = format!(
         r#"
 [backend]
