@@ -3,26 +3,15 @@
 //! library (reached through the proxy, CONNECT + TLS from wxmock's CA). Each runs the whole
 //! catalogue: nothing fails on its clean version, and its defect version is still caught.
 
-use std::process::Command;
+mod backend_run;
 
+use backend_run::have;
 use wxmock_harness::profile::Profile;
 use wxmock_harness::report::RunReport;
 use wxmock_harness::runner::{run, RunOptions};
 
-fn have(tool: &str) -> bool {
-    let ok = Command::new(tool)
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        assert!(std::env::var_os("CI").is_none(), "{tool} is required in CI");
-        eprintln!("skipped: {tool} is not installed");
-    }
-    ok
-}
-
 fn profile(program: &str, script: &str, defect: &str) -> Profile {
-    let script = format!("{}/tests/backends/{script}", env!("CARGO_MANIFEST_DIR"));
+    let script = backend_run::script(script);
     // No WeChat URL anywhere: the backend hard-codes it, and the harness impersonates it.
     let text = format!(
         r#"

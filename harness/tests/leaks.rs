@@ -3,65 +3,15 @@
 //! reference backend run as a process: each case fails on the backend with the defect and passes
 //! on the same backend without it.
 
-use std::process::Command;
+mod backend_run;
 
+use backend_run::{have, profile};
 use wxmock_harness::profile::Profile;
 use wxmock_harness::runner::{run, RunOptions};
 
-fn have(tool: &str) -> bool {
-    let ok = Command::new(tool)
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        assert!(std::env::var_os("CI").is_none(), "{tool} is required in CI");
-        eprintln!("skipped: {tool} is not installed");
-    }
-    ok
-}
-
-/// A profile for `script` run by `program`, with `defect` in its environment.
-fn profile(program: &str, script: &str, defect: &str, sections: &str) -> Profile {
-    let script = format!("{}/tests/backends/{script}", env!("CARGO_MANIFEST_DIR"));
-    let text = format!(
-        r#"
-[backend]
-base_url = "http://127.0.0.1:{{{{port}}}}"
-command = [{program:?}, {script:?}]
-ready_url = "/ready"
-ready_timeout_secs = 20
-[backend.env]
-PORT = "{{{{port}}}}"
-WX_API_BASE = "{{{{wechat_base_url}}}}"
-WX_APPID = "{{{{appid}}}}"
-WX_SECRET = "{{{{secret}}}}"
-DEFECT = {defect:?}
-{sections}
-"#
-    );
-    Profile::from_toml_str(&text, script.rsplit('/').next().unwrap_or("backend")).expect("valid")
-}
-
 /// Runs `ids`; returns (id, status, reason) in catalogue order.
 async fn statuses(profile: Profile, ids: &[&str]) -> Vec<(String, String, String)> {
-    let options = RunOptions {
-        seed: Some(11),
-        only: ids.iter().map(|s| s.to_string()).collect(),
-        ..RunOptions::default()
-    };
-    let report = run(profile, options, None, &mut []).await.expect("run");
-    assert_eq!(report.cases.len(), ids.len(), "unknown ids in {ids:?}");
-    report
-        .cases
-        .iter()
-        .map(|c| {
-            (
-                c.id.clone(),
-                c.status.clone(),
-                c.reason.clone().unwrap_or_default(),
-            )
-        })
-        .collect()
+    backend_run::statuses_seeded(profile, ids, 11).await
 }
 
 fn status_of<'a>(got: &'a [(String, String, String)], id: &str) -> (&'a str, &'a str) {
@@ -92,7 +42,7 @@ async fn an_express_catch_all_answering_e_message_fails_robust_no_internal_detai
     }
     let ids = ["robust.no-internal-detail"];
     let bad = statuses(
-        profile("node", "express-catch-all.js", "error-message", EXPRESS),
+        profile("node", "express-catch-all.js", "error-message", "", EXPRESS),
         &ids,
     )
     .await;
@@ -106,7 +56,11 @@ async fn an_express_catch_all_answering_e_message_fails_robust_no_internal_detai
     ] {
         assert!(reason.contains(wanted), "{wanted} not in: {reason}");
     }
-    let clean = statuses(profile("node", "express-catch-all.js", "", EXPRESS), &ids).await;
+    let clean = statuses(
+        profile("node", "express-catch-all.js", "", "", EXPRESS),
+        &ids,
+    )
+    .await;
     let (status, reason) = status_of(&clean, "robust.no-internal-detail");
     assert_eq!(status, "passed", "{reason}");
 }
@@ -118,7 +72,7 @@ async fn an_express_backend_logging_wechats_answer_fails_robust_no_secret_in_log
     }
     let ids = ["robust.no-secret-in-logs"];
     let bad = statuses(
-        profile("node", "express-catch-all.js", "log-answer", EXPRESS),
+        profile("node", "express-catch-all.js", "log-answer", "", EXPRESS),
         &ids,
     )
     .await;
@@ -129,7 +83,11 @@ async fn an_express_backend_logging_wechats_answer_fails_robust_no_secret_in_log
         "{reason}"
     );
     assert!(reason.contains("jscode2session"), "{reason}");
-    let clean = statuses(profile("node", "express-catch-all.js", "", EXPRESS), &ids).await;
+    let clean = statuses(
+        profile("node", "express-catch-all.js", "", "", EXPRESS),
+        &ids,
+    )
+    .await;
     let (status, reason) = status_of(&clean, "robust.no-secret-in-logs");
     assert_eq!(status, "passed", "{reason}");
 }
@@ -144,7 +102,7 @@ async fn the_secret_in_the_log_never_reaches_the_report_in_clear() {
         only: vec!["robust.no-secret-in-logs".into()],
         ..RunOptions::default()
     };
-    let p = profile("node", "express-catch-all.js", "log-answer", EXPRESS);
+    let p = profile("node", "express-catch-all.js", "log-answer", "", EXPRESS);
     let report = run(p, options, None, &mut []).await.expect("run");
     let text = wxmock_harness::report::json::render(&report);
     let appsecret_param = regex_free_secret_param(&text);

@@ -6,25 +6,13 @@
 //! clock the cases skip and say how to get one. (The Express database-token and the JWT
 //! backends under libfaketime are in real_world.rs.)
 
-use std::process::Command;
+mod backend_run;
 
+use backend_run::{faketime, have};
 use wxmock_harness::profile::Profile;
-use wxmock_harness::runner::{run, RunOptions};
 
 fn have_node_and_faketime() -> bool {
-    let node = Command::new("node")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    let faketime = std::path::Path::new(wxmock_harness::clock::DEBIAN_FAKETIME_LIB).is_file();
-    if !(node && faketime) {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "node and libfaketime are required in CI"
-        );
-        eprintln!("skipped: node or libfaketime (Debian package faketime) is not installed");
-    }
-    node && faketime
+    have("node") && faketime()
 }
 
 const WAFER: &str = r#"
@@ -58,50 +46,15 @@ identity = "/openid"
 
 /// The profile of `script` with `DEFECT=defect`, on a faketime clock when `faketime` is set.
 fn profile(script: &str, defect: &str, faketime: bool, shape: &str) -> Profile {
-    let path = format!("{}/tests/backends/{script}", env!("CARGO_MANIFEST_DIR"));
     let clock = if faketime { "clock = \"faketime\"" } else { "" };
-    let text = format!(
-        r#"
-[backend]
-base_url = "http://127.0.0.1:{{{{port}}}}"
-command = ["node", {path:?}]
-ready_url = "/ready"
-ready_timeout_secs = 20
-{clock}
-[backend.env]
-PORT = "{{{{port}}}}"
-WX_API_BASE = "{{{{wechat_base_url}}}}"
-WX_APPID = "{{{{appid}}}}"
-WX_SECRET = "{{{{secret}}}}"
-DEFECT = {defect:?}
-{shape}
-"#
-    );
-    Profile::from_toml_str(&text, script).expect("valid profile")
+    backend_run::profile("node", script, defect, clock, shape)
 }
 
 const CASES: [&str; 2] = ["token.expired-rejected", "token.lifetime"];
 
 /// (id, status, reason) of the two lifetime cases.
 async fn lifetime(profile: Profile) -> Vec<(String, String, String)> {
-    let options = RunOptions {
-        seed: Some(17),
-        only: CASES.iter().map(|s| s.to_string()).collect(),
-        ..RunOptions::default()
-    };
-    let report = run(profile, options, None, &mut []).await.expect("run");
-    assert_eq!(report.cases.len(), CASES.len());
-    report
-        .cases
-        .iter()
-        .map(|c| {
-            (
-                c.id.clone(),
-                c.status.clone(),
-                c.reason.clone().unwrap_or_default(),
-            )
-        })
-        .collect()
+    backend_run::statuses_seeded(profile, &CASES, 17).await
 }
 
 /// The clean backend passes both cases on its faketime clock, the `no-expiry` one fails both

@@ -94,8 +94,13 @@ DEFECT = {defect:?}
 
 /// Runs `ids`; returns the whole report.
 pub async fn run_report(profile: Profile, ids: &[&str]) -> RunReport {
+    run_report_seeded(profile, ids, 7).await
+}
+
+/// Runs `ids` with `seed`; returns the whole report.
+pub async fn run_report_seeded(profile: Profile, ids: &[&str], seed: u64) -> RunReport {
     let options = RunOptions {
-        seed: Some(7),
+        seed: Some(seed),
         only: ids.iter().map(|s| s.to_string()).collect(),
         ..RunOptions::default()
     };
@@ -106,7 +111,16 @@ pub async fn run_report(profile: Profile, ids: &[&str]) -> RunReport {
 
 /// Runs `ids`; returns (id, status, reason) in catalogue order.
 pub async fn statuses(profile: Profile, ids: &[&str]) -> Vec<(String, String, String)> {
-    run_report(profile, ids)
+    statuses_seeded(profile, ids, 7).await
+}
+
+/// Runs `ids` with `seed`; returns (id, status, reason) in catalogue order.
+pub async fn statuses_seeded(
+    profile: Profile,
+    ids: &[&str],
+    seed: u64,
+) -> Vec<(String, String, String)> {
+    run_report_seeded(profile, ids, seed)
         .await
         .cases
         .iter()
