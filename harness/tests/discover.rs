@@ -18,7 +18,7 @@ mod backend_run;
 use std::sync::Arc;
 use std::time::Instant;
 
-use backend_run::{assert_faketime_found, faketime, have, options, script};
+use backend_run::{assert_faketime_found, discover_command, faketime, have, options, script};
 use wxmock_harness::discover::{
     discover, protected_paths, CommandLine, DiscoverOptions, Discovery, Target,
 };
@@ -109,16 +109,7 @@ async fn an_express_session_backend_is_found_with_its_session_cookie() {
         return;
     }
     let command = format!("exec node '{}'", script("session-cookie.js"));
-    let found = discover(
-        Target::command(command.clone(), Vec::new()),
-        &options("/api/login"),
-    )
-    .await
-    .expect("discover");
-    let toml = found.to_toml(Some(CommandLine {
-        command: &command,
-        env: &[],
-    }));
+    let (_, toml) = discover_command(&command, "/api/login").await;
     assert!(toml.contains("token_cookie = \"sid\""), "{toml}");
     assert!(
         toml.contains("style = \"cookie\"\ncookie = \"sid\""),
@@ -133,16 +124,7 @@ async fn a_drf_style_backend_is_found_with_the_token_scheme() {
         return;
     }
     let command = format!("exec python3 '{}'", script("django_basic.py"));
-    let found = discover(
-        Target::command(command.clone(), Vec::new()),
-        &options("/api/login"),
-    )
-    .await
-    .expect("discover");
-    let toml = found.to_toml(Some(CommandLine {
-        command: &command,
-        env: &[],
-    }));
+    let (_, toml) = discover_command(&command, "/api/login").await;
     assert!(
         toml.contains("style = \"scheme\"\nscheme = \"Token\""),
         "{toml}"
@@ -156,16 +138,7 @@ async fn a_header_code_backend_that_always_answers_200_is_found_with_its_json_si
         return;
     }
     let command = format!("exec python3 '{}'", script("header_code_envelope.py"));
-    let found = discover(
-        Target::command(command.clone(), Vec::new()),
-        &options("/wx/login"),
-    )
-    .await
-    .expect("discover");
-    let toml = found.to_toml(Some(CommandLine {
-        command: &command,
-        env: &[],
-    }));
+    let (found, toml) = discover_command(&command, "/wx/login").await;
     assert!(
         toml.contains("code_in = \"header\"\ncode_field = \"X-WX-Code\""),
         "{toml}"
@@ -241,6 +214,35 @@ fn assert_clock_cases_ran(report: &RunReport) {
         assert!(
             lifetime.is_some_and(|c| c.status == "passed"),
             "{lifetime:#?}"
+        );
+    }
+}
+
+/// A backend whose credentials live two hours: with libfaketime, discover found its clock
+/// movable and the clean backend is green with token.lifetime run (and, when `no_expiry`, its
+/// `no-expiry` version fails exactly the two lifetime cases); without it, token.lifetime's skip
+/// joins `skips` (which the caller's later runs use).
+async fn two_hour_credentials(
+    found: &Discovery,
+    toml: &str,
+    skips: &mut Vec<(&str, &str)>,
+    no_expiry: bool,
+) {
+    if faketime() {
+        assert_faketime_found(found, toml);
+    } else {
+        skips.push(CLOCK);
+    }
+    let report = full_run(toml, None, "").await;
+    assert_green(&report, &[], skips, toml);
+    assert_clock_cases_ran(&report);
+    if no_expiry && faketime() {
+        let report = full_run(toml, None, "no-expiry").await;
+        assert_green(
+            &report,
+            &["token.expired-rejected", "token.lifetime"],
+            skips,
+            toml,
         );
     }
 }
@@ -400,24 +402,8 @@ async fn a_wafer_backend_is_found_with_data_in_get_login_headers_and_a_two_heade
     assert_eq!(found.login_probes, 4 + 4 + 2 * 4 + 2 * 3 + 2);
     // Its sessions live two hours: with the clock discover found movable, token.lifetime runs.
     let mut skips = vec![NOT_A_JWT, NO_PHONE, NO_ACCESS_TOKEN];
-    if faketime() {
-        assert_faketime_found(&found, &toml);
-    } else {
-        skips.push(CLOCK);
-    }
-    let report = full_run(&toml, None, "").await;
-    assert_green(&report, &[], &skips, &toml);
-    assert_clock_cases_ran(&report);
     // A session that never expires is caught with the written clock.
-    if faketime() {
-        let report = full_run(&toml, None, "no-expiry").await;
-        assert_green(
-            &report,
-            &["token.expired-rejected", "token.lifetime"],
-            &skips,
-            &toml,
-        );
-    }
+    two_hour_credentials(&found, &toml, &mut skips, true).await;
     // The data.* cases go through the login: the watermark defect is caught with it.
     let report = full_run(&toml, None, "any-watermark").await;
     assert_green(&report, &["data.watermark-mismatch"], &skips, &toml);
@@ -453,24 +439,8 @@ async fn an_opaque_token_backend_is_found_with_a_token_header_and_its_ack_only_u
     );
     // Its tokens live two hours: with the clock discover found movable, token.lifetime runs.
     let mut skips = vec![NOT_A_JWT, NO_PHONE, NO_ACCESS_TOKEN, ONE_PART];
-    if faketime() {
-        assert_faketime_found(&found, &toml);
-    } else {
-        skips.push(CLOCK);
-    }
-    let report = full_run(&toml, None, "").await;
-    assert_green(&report, &[], &skips, &toml);
-    assert_clock_cases_ran(&report);
     // A token that never expires is caught with the written clock.
-    if faketime() {
-        let report = full_run(&toml, None, "no-expiry").await;
-        assert_green(
-            &report,
-            &["token.expired-rejected", "token.lifetime"],
-            &skips,
-            &toml,
-        );
-    }
+    two_hour_credentials(&found, &toml, &mut skips, true).await;
     // The read-back shows the stored fields: a truncated nickName is caught.
     let report = full_run(&toml, None, "truncate-nickname").await;
     assert_green(&report, &["data.roundtrip-property"], &skips, &toml);
@@ -588,14 +558,7 @@ async fn a_one_call_login_backend_is_found_with_its_body_and_the_protected_path_
     );
     // Its tokens live two hours: with the clock discover found movable, token.lifetime runs.
     let mut skips = vec![NOT_A_JWT, NO_PHONE, NO_ACCESS_TOKEN, ONE_PART];
-    if faketime() {
-        assert_faketime_found(&found, &toml);
-    } else {
-        skips.push(CLOCK);
-    }
-    let report = full_run(&toml, None, "").await;
-    assert_green(&report, &[], &skips, &toml);
-    assert_clock_cases_ran(&report);
+    two_hour_credentials(&found, &toml, &mut skips, false).await;
     let report = full_run(&toml, None, "trust-openid").await;
     assert_green(&report, &["data.openid-mismatch"], &skips, &toml);
 }

@@ -14,7 +14,7 @@ use wxmock_harness::discover::{discover, ClockFound, CommandLine, Section, Targe
 use wxmock_harness::profile::MonotonicMode;
 use wxmock_harness::{run, Profile, RunOptions};
 
-use backend_run::{faketime, have, options, script};
+use backend_run::{discover_command, faketime, have, options, script};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_libfaketime_the_clock_line_is_written_commented_out_with_the_reason() {
@@ -58,16 +58,7 @@ async fn a_backend_whose_clock_does_not_follow_libfaketime_gets_no_clock_line() 
         "exec env -u LD_PRELOAD python3 '{}'",
         script("django_basic.py")
     );
-    let found = discover(
-        Target::command(command.clone(), Vec::new()),
-        &options("/api/login"),
-    )
-    .await
-    .expect("discover");
-    let toml = found.to_toml(Some(CommandLine {
-        command: &command,
-        env: &[],
-    }));
+    let (found, toml) = discover_command(&command, "/api/login").await;
     match &found.clock {
         Some(ClockFound::Not(why)) => assert!(
             why.contains("its Date header still read real time")
@@ -195,16 +186,7 @@ async fn a_node_backend_behind_a_start_script_gets_the_real_monotonic_clock_name
     )
     .unwrap();
     let command = format!("exec sh '{}'", start.display());
-    let found = discover(
-        Target::command(command.clone(), Vec::new()),
-        &options("/api/wx/login"),
-    )
-    .await
-    .expect("discover");
-    let toml = found.to_toml(Some(CommandLine {
-        command: &command,
-        env: &[],
-    }));
+    let (found, toml) = discover_command(&command, "/api/wx/login").await;
     match &found.clock {
         Some(ClockFound::Faketime {
             monotonic: Some((MonotonicMode::Real, why)),

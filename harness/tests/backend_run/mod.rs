@@ -6,7 +6,9 @@
 use std::process::Command;
 
 use wxmock_harness::clock::DEBIAN_FAKETIME_LIB;
-use wxmock_harness::discover::{ClockFound, DiscoverOptions, Discovery};
+use wxmock_harness::discover::{
+    discover, ClockFound, CommandLine, DiscoverOptions, Discovery, Target,
+};
 use wxmock_harness::profile::Profile;
 use wxmock_harness::report::RunReport;
 use wxmock_harness::runner::{run, RunOptions};
@@ -44,6 +46,19 @@ pub fn script(name: &str) -> String {
 
 pub fn options(login_path: &str) -> DiscoverOptions {
     DiscoverOptions::new(login_path)
+}
+
+/// Discovers the backend `command` starts (no extra environment) from its `login_path`;
+/// returns what was found and the profile written for that command.
+pub async fn discover_command(command: &str, login_path: &str) -> (Discovery, String) {
+    let found = discover(
+        Target::command(command.to_string(), Vec::new()),
+        &options(login_path),
+    )
+    .await
+    .expect("discover");
+    let toml = found.to_toml(Some(CommandLine { command, env: &[] }));
+    (found, toml)
 }
 
 /// Discover wrote `clock = "faketime"` (the monotonic clock left to `auto`), saying why.
