@@ -287,29 +287,14 @@ async fn a_one_call_login_showing_only_an_internal_id_still_fails_data_openid_mi
     if !have("node") {
         return;
     }
-    let got = statuses(
-        profile(
-            "node",
-            "one-call-login.js",
-            "trust-openid",
-            "",
-            ONE_CALL_ID_ONLY,
-        ),
-        &["data.openid-mismatch"],
-    )
-    .await;
-    assert_all(&got, "failed");
-    let reason = &got[0].2;
     // The account is told by the profile's identity rule: the login with the other user's
     // openId signed in to the other user's account (their id), not this user's.
-    assert!(
-        reason.contains("the login signed in to the account \"1\", user o"),
-        "{reason}"
-    );
-    assert!(
-        reason.matches("user o").count() >= 2,
-        "names both users: {reason}"
-    );
+    trust_openid_fails_naming_both_users(
+        "one-call-login.js",
+        ONE_CALL_ID_ONLY,
+        "the login signed in to the account \"1\", user o",
+    )
+    .await;
     let clean = statuses(
         profile("node", "one-call-login.js", "", "", ONE_CALL_ID_ONLY),
         &[
@@ -320,6 +305,23 @@ async fn a_one_call_login_showing_only_an_internal_id_still_fails_data_openid_mi
     )
     .await;
     assert_all(&clean, "passed");
+}
+
+/// `script`'s `trust-openid` version fails data.openid-mismatch with `says` in its reason,
+/// which names both users.
+async fn trust_openid_fails_naming_both_users(script: &str, shape: &str, says: &str) {
+    let got = statuses(
+        profile("node", script, "trust-openid", "", shape),
+        &["data.openid-mismatch"],
+    )
+    .await;
+    assert_all(&got, "failed");
+    let reason = &got[0].2;
+    assert!(reason.contains(says), "{reason}");
+    assert!(
+        reason.matches("user o").count() >= 2,
+        "names both users: {reason}"
+    );
 }
 
 /// A DRF-style opaque `Token` backend whose user-info endpoint only acknowledges ({"id": N}),
@@ -346,28 +348,13 @@ async fn a_user_info_endpoint_moving_the_token_to_the_decrypted_openid_fails_dat
     if !have("node") {
         return;
     }
-    let got = statuses(
-        profile(
-            "node",
-            "opaque-token.js",
-            "trust-openid",
-            "",
-            OPAQUE_ID_ONLY,
-        ),
-        &["data.openid-mismatch"],
+    // The session's identity before the data was sent is compared with the one after it.
+    trust_openid_fails_naming_both_users(
+        "opaque-token.js",
+        OPAQUE_ID_ONLY,
+        "the session's account changed to \"1\", user o",
     )
     .await;
-    assert_all(&got, "failed");
-    let reason = &got[0].2;
-    // The session's identity before the data was sent is compared with the one after it.
-    assert!(
-        reason.contains("the session's account changed to \"1\", user o"),
-        "{reason}"
-    );
-    assert!(
-        reason.matches("user o").count() >= 2,
-        "names both users: {reason}"
-    );
     let clean = statuses(
         profile("node", "opaque-token.js", "", "", OPAQUE_ID_ONLY),
         &["data.openid-mismatch", "data.user-info"],
