@@ -24,15 +24,13 @@ async fn a_django_style_backend_whose_password_is_the_openid_fails_auth_openid_c
         return;
     }
     let ids = ["auth.openid-credential"];
-    let bad = statuses(
+    let bad = fails(
         profile("python3", "django_basic.py", "openid-password", "", DJANGO),
         &ids,
     )
     .await;
-    assert_all(&bad, "failed");
     assert!(bad[0].2.contains("Basic openid:openid"), "{}", bad[0].2);
-    let clean = statuses(profile("python3", "django_basic.py", "", "", DJANGO), &ids).await;
-    assert_all(&clean, "passed");
+    passes(profile("python3", "django_basic.py", "", "", DJANGO), &ids).await;
 }
 
 const EXPRESS: &str = r#"
@@ -50,23 +48,21 @@ async fn an_express_backend_reading_the_token_from_the_query_fails_auth_token_in
         return;
     }
     let ids = ["auth.token-in-query"];
-    let bad = statuses(
+    let bad = fails(
         profile("node", "express-db-token.js", "query-token", "", EXPRESS),
         &ids,
     )
     .await;
-    assert_all(&bad, "failed");
     assert!(
         bad[0].2.contains("?token=") && bad[0].2.contains("?access_token="),
         "{}",
         bad[0].2
     );
-    let clean = statuses(
+    passes(
         profile("node", "express-db-token.js", "", "", EXPRESS),
         &ids,
     )
     .await;
-    assert_all(&clean, "passed");
 }
 
 #[tokio::test]
@@ -76,23 +72,21 @@ async fn a_db_token_backend_with_no_expiry_fails_token_lifetime_under_faketime()
     }
     let ids = ["token.lifetime"];
     let clock = "clock = \"faketime\"";
-    let bad = statuses(
+    let bad = fails(
         profile("node", "express-db-token.js", "no-expiry", clock, EXPRESS),
         &ids,
     )
     .await;
-    assert_all(&bad, "failed");
     assert!(
         bad[0].2.contains("7days") && bad[0].2.contains("libfaketime"),
         "{}",
         bad[0].2
     );
-    let clean = statuses(
+    passes(
         profile("node", "express-db-token.js", "", clock, EXPRESS),
         &ids,
     )
     .await;
-    assert_all(&clean, "passed");
     // Without a movable clock the case says how to get one.
     let fixed = statuses(
         profile("node", "express-db-token.js", "no-expiry", "", EXPRESS),
@@ -109,23 +103,21 @@ async fn an_express_backend_failing_on_any_errcode_fails_login_errcode_zero() {
         return;
     }
     let ids = ["login.errcode-zero"];
-    let bad = statuses(
+    let bad = fails(
         profile("node", "express-db-token.js", "errcode-any", "", EXPRESS),
         &ids,
     )
     .await;
-    assert_all(&bad, "failed");
     assert!(
         bad[0].2.contains("errcode 0 is not an error"),
         "{}",
         bad[0].2
     );
-    let clean = statuses(
+    passes(
         profile("node", "express-db-token.js", "", "", EXPRESS),
         &ids,
     )
     .await;
-    assert_all(&clean, "passed");
 }
 
 #[tokio::test]
@@ -134,19 +126,17 @@ async fn an_express_backend_without_a_try_catch_fails_login_upstream_error_statu
         return;
     }
     let ids = ["login.upstream-error-status"];
-    let bad = statuses(
+    let bad = fails(
         profile("node", "express-db-token.js", "bare-500", "", EXPRESS),
         &ids,
     )
     .await;
-    assert_all(&bad, "failed");
     assert!(bad[0].2.contains("HTTP 500"), "{}", bad[0].2);
-    let clean = statuses(
+    passes(
         profile("node", "express-db-token.js", "", "", EXPRESS),
         &ids,
     )
     .await;
-    assert_all(&clean, "passed");
 }
 
 /// The shared-response shape keeps its token under /data/token.
@@ -165,7 +155,7 @@ async fn an_express_backend_reusing_a_module_level_response_fails_login_no_cross
         return;
     }
     let ids = ["login.no-cross-user-leak"];
-    let bad = statuses(
+    let bad = fails(
         profile(
             "node",
             "express-db-token.js",
@@ -176,14 +166,13 @@ async fn an_express_backend_reusing_a_module_level_response_fails_login_no_cross
         &ids,
     )
     .await;
-    assert_all(&bad, "failed");
     assert!(
         bad[0].2.matches("user o").count() >= 2,
         "names both users: {}",
         bad[0].2
     );
     // The same answer shape built afresh for every request: the sharing is what fails.
-    let clean = statuses(
+    passes(
         profile(
             "node",
             "express-db-token.js",
@@ -194,13 +183,11 @@ async fn an_express_backend_reusing_a_module_level_response_fails_login_no_cross
         &ids,
     )
     .await;
-    assert_all(&clean, "passed");
-    let clean = statuses(
+    passes(
         profile("node", "express-db-token.js", "", "", EXPRESS),
         &ids,
     )
     .await;
-    assert_all(&clean, "passed");
 }
 
 #[tokio::test]
@@ -209,19 +196,17 @@ async fn an_express_backend_guarding_its_login_route_fails_login_stale_credentia
         return;
     }
     let ids = ["login.stale-credential"];
-    let bad = statuses(
+    let bad = fails(
         profile("node", "express-db-token.js", "stale-403", "", EXPRESS),
         &ids,
     )
     .await;
-    assert_all(&bad, "failed");
     assert!(bad[0].2.contains("garbage token"), "{}", bad[0].2);
-    let clean = statuses(
+    passes(
         profile("node", "express-db-token.js", "", "", EXPRESS),
         &ids,
     )
     .await;
-    assert_all(&clean, "passed");
 }
 
 /// A one-call login: the code and the user's encrypted data in one body; the answer shows no
@@ -241,18 +226,17 @@ async fn a_one_call_login_trusting_the_decrypted_openid_fails_data_openid_mismat
     if !have("node") {
         return;
     }
-    let got = statuses(
+    let got = fails(
         profile("node", "one-call-login.js", "trust-openid", "", ONE_CALL),
         &["data.openid-mismatch"],
     )
     .await;
-    assert_all(&got, "failed");
     assert!(
         got[0].2.contains("the account now answers as user"),
         "{}",
         got[0].2
     );
-    let clean = statuses(
+    passes(
         profile("node", "one-call-login.js", "", "", ONE_CALL),
         &[
             "login.happy",
@@ -266,7 +250,6 @@ async fn a_one_call_login_trusting_the_decrypted_openid_fails_data_openid_mismat
         ],
     )
     .await;
-    assert_all(&clean, "passed");
 }
 
 /// The same one-call login whose protected answer shows the account by its internal numeric id
@@ -295,7 +278,7 @@ async fn a_one_call_login_showing_only_an_internal_id_still_fails_data_openid_mi
         "the login signed in to the account \"1\", user o",
     )
     .await;
-    let clean = statuses(
+    passes(
         profile("node", "one-call-login.js", "", "", ONE_CALL_ID_ONLY),
         &[
             "login.returning-user",
@@ -304,18 +287,16 @@ async fn a_one_call_login_showing_only_an_internal_id_still_fails_data_openid_mi
         ],
     )
     .await;
-    assert_all(&clean, "passed");
 }
 
 /// `script`'s `trust-openid` version fails data.openid-mismatch with `says` in its reason,
 /// which names both users.
 async fn trust_openid_fails_naming_both_users(script: &str, shape: &str, says: &str) {
-    let got = statuses(
+    let got = fails(
         profile("node", script, "trust-openid", "", shape),
         &["data.openid-mismatch"],
     )
     .await;
-    assert_all(&got, "failed");
     let reason = &got[0].2;
     assert!(reason.contains(says), "{reason}");
     assert!(
@@ -355,12 +336,11 @@ async fn a_user_info_endpoint_moving_the_token_to_the_decrypted_openid_fails_dat
         "the session's account changed to \"1\", user o",
     )
     .await;
-    let clean = statuses(
+    passes(
         profile("node", "opaque-token.js", "", "", OPAQUE_ID_ONLY),
         &["data.openid-mismatch", "data.user-info"],
     )
     .await;
-    assert_all(&clean, "passed");
 }
 
 // ---- false alarms of earlier versions: correct backends that must pass ----------------------
@@ -403,15 +383,14 @@ async fn two_jwts_of_one_user_minted_in_the_same_second_pass_token_unpredictable
     if !have("node") {
         return;
     }
-    let got = statuses(
+    passes(
         profile("node", "express-db-token.js", "jwt-seconds", "", EXPRESS),
         &["token.unpredictable"],
     )
     .await;
-    assert_all(&got, "passed");
     if faketime() {
         // With a movable clock the logins are spaced by a clock step, not a wait.
-        let got = statuses(
+        passes(
             profile(
                 "node",
                 "express-db-token.js",
@@ -422,7 +401,6 @@ async fn two_jwts_of_one_user_minted_in_the_same_second_pass_token_unpredictable
             &["token.unpredictable"],
         )
         .await;
-        assert_all(&got, "passed");
     }
 }
 
@@ -456,12 +434,11 @@ async fn a_backend_whose_errors_are_http_200_bodies_is_judged_by_robust_no_stack
         return;
     }
     let rules = format!("{EXPRESS}\n[rejected]\npointer = \"/code\"\nsuccess_values = [0]\n");
-    let got = statuses(
+    passes(
         profile("node", "express-db-token.js", "errors-200", "", &rules),
         &["robust.no-stack-trace"],
     )
     .await;
-    assert_all(&got, "passed");
 }
 
 const EXPRESS_JWT: &str = r#"

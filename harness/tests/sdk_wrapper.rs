@@ -78,12 +78,11 @@ async fn an_sdk_wrapper_that_retries_on_40001_without_a_counter_fails_access_tok
     .await;
     assert_eq!(open[1].1, "failed", "{}", open[1].2);
     assert!(open[1].2.contains("answered success"), "{}", open[1].2);
-    let clean = statuses(
+    passes(
         profile("node", "wechat-sdk-wrapper.js", "", "", SDK_WRAPPER),
         &ids,
     )
     .await;
-    assert_all(&clean, "passed");
 }
 
 #[tokio::test]
@@ -93,7 +92,7 @@ async fn an_sdk_wrapper_fetching_an_access_token_before_code2session_fails_login
         return;
     }
     let ids = ["login.no-access-token-dependency"];
-    let bad = statuses(
+    let bad = fails(
         profile(
             "node",
             "wechat-sdk-wrapper.js",
@@ -104,18 +103,16 @@ async fn an_sdk_wrapper_fetching_an_access_token_before_code2session_fails_login
         &ids,
     )
     .await;
-    assert_all(&bad, "failed");
     assert!(
         bad[0].2.contains("45009") && bad[0].2.contains("access-token fetch"),
         "{}",
         bad[0].2
     );
-    let clean = statuses(
+    passes(
         profile("node", "wechat-sdk-wrapper.js", "", "", SDK_WRAPPER),
         &ids,
     )
     .await;
-    assert_all(&clean, "passed");
 }
 
 #[tokio::test]
@@ -127,22 +124,20 @@ async fn a_token_cached_at_start_up_does_not_hide_the_dependency_under_faketime(
     let defect = "token-first,prefetch";
     // With a fixed clock the token the wrapper fetched at start-up is still fresh to it, so the
     // logins fetch nothing and pass: the limit docs/harness.md states.
-    let fixed = statuses(
+    passes(
         profile("node", "wechat-sdk-wrapper.js", defect, "", SDK_WRAPPER),
         &ids,
     )
     .await;
-    assert_all(&fixed, "passed");
     // Moving the backend's clock past the token's life makes the wrapper fetch, and fail.
     let clock = "clock = \"faketime\"";
-    let bad = statuses(
+    let bad = fails(
         profile("node", "wechat-sdk-wrapper.js", defect, clock, SDK_WRAPPER),
         &ids,
     )
     .await;
-    assert_all(&bad, "failed");
     assert!(bad[0].2.contains("clock was moved"), "{}", bad[0].2);
-    let clean = statuses(
+    passes(
         profile(
             "node",
             "wechat-sdk-wrapper.js",
@@ -153,5 +148,4 @@ async fn a_token_cached_at_start_up_does_not_hide_the_dependency_under_faketime(
         &ids,
     )
     .await;
-    assert_all(&clean, "passed");
 }

@@ -149,6 +149,20 @@ pub async fn statuses_seeded(
         .collect()
 }
 
+/// Runs `ids`; every one must pass. Returns (id, status, reason) in catalogue order.
+pub async fn passes(profile: Profile, ids: &[&str]) -> Vec<(String, String, String)> {
+    let got = statuses(profile, ids).await;
+    assert_all(&got, "passed");
+    got
+}
+
+/// Runs `ids`; every one must fail. Returns (id, status, reason) in catalogue order.
+pub async fn fails(profile: Profile, ids: &[&str]) -> Vec<(String, String, String)> {
+    let got = statuses(profile, ids).await;
+    assert_all(&got, "failed");
+    got
+}
+
 pub fn assert_all(got: &[(String, String, String)], status: &str) {
     for (id, s, reason) in got {
         assert_eq!(s, status, "{id}: {reason}");
