@@ -86,9 +86,11 @@ pub(crate) fn answer_at_once<B: HttpBody>(state: &AppState, request: Request<B>)
     let (parts, _empty) = request.into_parts();
     // Parsed once for the journal (its appid) and the handler, which also share the record of
     // the query's access token.
-    let mut query = Query::parse(parts.uri.query());
+    // The clock, too, is read once: for the journal's arrival time and the handler's checks.
+    let now = state.clock.now();
+    let mut query = Query::parse(parts.uri.query()).at(now);
     let appid = query.journal_appid(&state.engine);
-    match crate::journal::record_at_once(state, &parts, appid, || {
+    match crate::journal::record_at_once(state, &parts, now, appid, || {
         handle_query(state, &parts.uri, &query)
     }) {
         Ok(response) => AtOnce::Answered(response),

@@ -71,6 +71,8 @@ pub(crate) struct Query<'a> {
     pub params: QueryParams<'a>,
     /// The record of the first `access_token`, once read (`None`: not read yet).
     grant: Option<Option<Grant>>,
+    /// The time the request is answered at, once read (`None`: read it when needed).
+    now: Option<i64>,
 }
 
 impl<'a> Query<'a> {
@@ -79,7 +81,20 @@ impl<'a> Query<'a> {
         Self {
             params: QueryParams::parse(raw),
             grant: None,
+            now: None,
         }
+    }
+
+    /// The query of a request answered at `now` (the journal's arrival time): the handler's
+    /// checks use that time instead of reading the clock again.
+    pub fn at(mut self, now: i64) -> Self {
+        self.now = Some(now);
+        self
+    }
+
+    /// The time the request is answered at.
+    pub fn now(&self, engine: &Engine) -> i64 {
+        self.now.unwrap_or_else(|| engine.now())
     }
 
     /// The app the journal files the request under, as
@@ -101,8 +116,11 @@ impl<'a> Query<'a> {
     pub fn authorize(&self, engine: &Engine, token: &str) -> Result<Arc<str>, WxError> {
         match &self.grant {
             // Read for the first `access_token`, which is the one `QueryParams::get` gives.
-            Some(grant) => engine.authorize_grant(token, grant.as_ref()),
-            None => engine.authorize_shared(token),
+            Some(grant) => engine.authorize_grant(token, grant.as_ref(), self.now(engine)),
+            None => match self.now {
+                Some(now) => engine.authorize_grant(token, engine.grant_of(token).as_ref(), now),
+                None => engine.authorize_shared(token),
+            },
         }
     }
 }
@@ -245,6 +263,28 @@ mod tests {
             engine.authorize_shared(&token)
         );
         assert!(read.authorize(&engine, &token).is_err());
+    }
+
+    #[test]
+    fn a_query_answered_at_a_time_is_checked_at_that_time_not_the_clocks() {
+        let engine = crate::engine::Engine::new(
+            &crate::Config::default(),
+            crate::Clock::fixed(1_700_000_000),
+        );
+        let token = engine.mint_access_token(crate::DEMO_APPID).unwrap();
+        let raw = format!("access_token={token}");
+        let later = 1_700_000_000 + 8 * 3600;
+        let expired = engine.authorize_grant(&token, engine.grant_of(&token).as_ref(), later);
+        assert!(expired.is_err());
+        // Whether or not the journal read the token's record first.
+        let mut read = Query::parse(Some(&raw)).at(later);
+        read.journal_appid(&engine);
+        assert_eq!(read.authorize(&engine, &token), expired);
+        let unread = Query::parse(Some(&raw)).at(later);
+        assert_eq!(unread.authorize(&engine, &token), expired);
+        assert!(Query::parse(Some(&raw)).authorize(&engine, &token).is_ok());
+        assert_eq!(unread.now(&engine), later);
+        assert_eq!(Query::parse(None).now(&engine), 1_700_000_000);
     }
 
     #[test]

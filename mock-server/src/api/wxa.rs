@@ -63,7 +63,10 @@ fn ok_body() -> Map<String, Value> {
 
 pub(crate) fn check_session(state: &AppState, query: &Query<'_>) -> Response {
     let result = signed_user(state, query).and_then(|(appid, openid, signature)| {
-        state.engine.check_session(&appid, openid, signature)
+        let now = query.now(&state.engine);
+        state
+            .engine
+            .check_session_at(now, &appid, openid, signature)
     });
     match result {
         Ok(()) => state

@@ -137,7 +137,7 @@ impl Engine {
         f(&mut self.lock().rng)
     }
 
-    pub(super) fn now(&self) -> i64 {
+    pub(crate) fn now(&self) -> i64 {
         self.clock.now()
     }
 

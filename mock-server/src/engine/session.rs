@@ -69,7 +69,17 @@ impl Engine {
     /// `/wxa/checksession` once the token named `appid`: 87009 for an unknown user, a stale
     /// or expired key, or a wrong signature.
     pub fn check_session(&self, appid: &str, openid: &str, signature: &str) -> Result<(), WxError> {
-        let now = self.now();
+        self.check_session_at(self.now(), appid, openid, signature)
+    }
+
+    /// [`Engine::check_session`] at time `now` (read once by a caller that needs it for more).
+    pub(crate) fn check_session_at(
+        &self,
+        now: i64,
+        appid: &str,
+        openid: &str,
+        signature: &str,
+    ) -> Result<(), WxError> {
         let inner = self.lock();
         let ok = inner
             .tenants

@@ -114,7 +114,7 @@ impl Engine {
     /// [`Engine::authorize`], the appid shared with the token's record (no copy).
     pub(crate) fn authorize_shared(&self, token: &str) -> Result<Arc<str>, WxError> {
         let grant = self.grant_of(token);
-        self.authorize_grant(token, grant.as_ref())
+        self.authorize_grant(token, grant.as_ref(), self.now())
     }
 
     /// What the record of `token` says, read under one lock, for a caller that needs both the
@@ -128,14 +128,14 @@ impl Engine {
         })
     }
 
-    /// [`Engine::authorize_shared`] for `token`, whose record [`Engine::grant_of`] has read
-    /// (`None`: there is none).
+    /// [`Engine::authorize_shared`] for `token` at time `now`, whose record
+    /// [`Engine::grant_of`] has read (`None`: there is none).
     pub(crate) fn authorize_grant(
         &self,
         token: &str,
         grant: Option<&Grant>,
+        now: i64,
     ) -> Result<Arc<str>, WxError> {
-        let now = self.now();
         let Some(grant) = grant else {
             // Only tokens the engine minted are kept, and every one of them is well-formed, so
             // the shape is checked only for a token that is not there (saving a scan of a

@@ -81,16 +81,18 @@ where
 /// their order are [`record`]'s. When the answer's body is not there at once (never the case for
 /// the fake's own answers), the entry's id and the answer so far come back, for [`complete`].
 ///
-/// `appid` is the one the request is filed under, as [`fault::shared_appid_of`] finds it (the
-/// caller has parsed the query already). No [`Ticket`] is attached: only a fault rule for the
-/// path reads it, and there is none.
+/// `time` is the request's arrival time and `appid` the app it is filed under, as
+/// [`fault::shared_appid_of`] finds it (the caller has read the clock and parsed the query
+/// already). No [`Ticket`] is attached: only a fault rule for the path reads it, and there is
+/// none.
 pub(crate) fn record_at_once(
     state: &AppState,
     parts: &Parts,
+    time: i64,
     appid: Option<Arc<str>>,
     normal: impl FnOnce() -> Response,
 ) -> Result<Response, Box<Unfinished>> {
-    let id = arrival(state, parts, &Bytes::new(), appid);
+    let id = arrival(state, parts, &Bytes::new(), time, appid);
     let response = if parts.method == Method::CONNECT {
         crate::api::connect_refused(state)
     } else {
@@ -147,17 +149,23 @@ impl Unfinished {
 /// its entry's [`Ticket`]; returns the entry's id.
 fn arrive(state: &AppState, parts: &mut Parts, body: &Bytes) -> u64 {
     let appid = fault::shared_appid_of(&state.engine, parts.uri.query(), body);
-    let id = arrival(state, parts, body, appid);
+    let id = arrival(state, parts, body, state.clock.now(), appid);
     if state.faults.is_active() {
         parts.extensions.insert(Ticket(id));
     }
     id
 }
 
-/// Records an arriving request under `appid`; returns the entry's id.
-fn arrival(state: &AppState, parts: &Parts, body: &Bytes, appid: Option<Arc<str>>) -> u64 {
+/// Records a request that arrived at `time` under `appid`; returns the entry's id.
+fn arrival(
+    state: &AppState,
+    parts: &Parts,
+    body: &Bytes,
+    time: i64,
+    appid: Option<Arc<str>>,
+) -> u64 {
     state.journal.arrive(Arrival {
-        time: state.clock.now(),
+        time,
         method: parts.method.clone(),
         target: Target::of(&parts.uri),
         // The journal copies what it keeps of it.
