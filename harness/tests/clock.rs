@@ -3,7 +3,7 @@
 //! one (faked monotonic clock, or `time.sleep` fails with EINVAL). Each probe reports its wall
 //! clock after a timer; the case moves the clock a week ahead and back.
 
-use std::process::Command;
+mod backend_run;
 
 use wxmock_harness::case::{Case, CaseFuture, Outcome, Severity};
 use wxmock_harness::clock::real_now;
@@ -12,25 +12,13 @@ use wxmock_harness::profile::Profile;
 use wxmock_harness::runner::{run, RunOptions};
 use wxmock_harness::Ctx;
 
+/// Whether libfaketime and `tool` are installed (both required in CI).
 fn have(tool: &str) -> bool {
-    let faketime = std::path::Path::new(wxmock_harness::clock::DEBIAN_FAKETIME_LIB).is_file();
-    let ok = faketime
-        && Command::new(tool)
-            .arg("--version")
-            .output()
-            .is_ok_and(|o| o.status.success());
-    if !ok {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "{tool} and libfaketime are required in CI"
-        );
-        eprintln!("skipped: {tool} or libfaketime (Debian package faketime) is not installed");
-    }
-    ok
+    backend_run::faketime() && backend_run::have(tool)
 }
 
 fn profile(program: &str, script: &str, monotonic: &str) -> Profile {
-    let script = format!("{}/tests/backends/{script}", env!("CARGO_MANIFEST_DIR"));
+    let script = backend_run::script(script);
     let text = format!(
         r#"
 [backend]

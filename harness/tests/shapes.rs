@@ -6,25 +6,14 @@
 //! exactly the cases it should, and nothing errors. Every other TOML snippet of the page is
 //! checked to be a valid part of a profile.
 
-use std::process::Command;
+mod backend_run;
 
+use backend_run::have;
 use wxmock_harness::profile::{CommandSpec, Profile};
 use wxmock_harness::report::RunReport;
 use wxmock_harness::runner::{run, RunOptions};
 
 const DOC: &str = include_str!("../../docs/harness.md");
-
-fn have(tool: &str) -> bool {
-    let ok = Command::new(tool)
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        assert!(std::env::var_os("CI").is_none(), "{tool} is required in CI");
-        eprintln!("skipped: {tool} is not installed");
-    }
-    ok
-}
 
 /// The TOML blocks of the page: (info string after ```toml, body).
 fn toml_blocks() -> Vec<(String, String)> {
