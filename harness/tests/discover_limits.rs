@@ -14,7 +14,7 @@ use wxmock_harness::discover::{discover, ClockFound, CommandLine, Section, Targe
 use wxmock_harness::profile::MonotonicMode;
 use wxmock_harness::{run, Profile, RunOptions};
 
-use backend_run::{discover_command, faketime, have, options, script};
+use backend_run::{discover_command, discover_command_with, faketime, have, options, script};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_libfaketime_the_clock_line_is_written_commented_out_with_the_reason() {
@@ -24,13 +24,7 @@ async fn without_libfaketime_the_clock_line_is_written_commented_out_with_the_re
     let command = format!("exec python3 '{}'", script("django_basic.py"));
     let mut opts = options("/api/login");
     opts.faketime_lib = "/nonexistent/libfaketime.so.1".into();
-    let found = discover(Target::command(command.clone(), Vec::new()), &opts)
-        .await
-        .expect("discover");
-    let toml = found.to_toml(Some(CommandLine {
-        command: &command,
-        env: &[],
-    }));
+    let (found, toml) = discover_command_with(&command, &opts).await;
     assert!(
         toml.contains(
             "# NOT DETERMINED: libfaketime is not installed (no /nonexistent/libfaketime.so.1; \

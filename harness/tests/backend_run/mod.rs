@@ -51,12 +51,14 @@ pub fn options(login_path: &str) -> DiscoverOptions {
 /// Discovers the backend `command` starts (no extra environment) from its `login_path`;
 /// returns what was found and the profile written for that command.
 pub async fn discover_command(command: &str, login_path: &str) -> (Discovery, String) {
-    let found = discover(
-        Target::command(command.to_string(), Vec::new()),
-        &options(login_path),
-    )
-    .await
-    .expect("discover");
+    discover_command_with(command, &options(login_path)).await
+}
+
+/// [`discover_command`] with `opts`.
+pub async fn discover_command_with(command: &str, opts: &DiscoverOptions) -> (Discovery, String) {
+    let found = discover(Target::command(command.to_string(), Vec::new()), opts)
+        .await
+        .expect("discover");
     let toml = found.to_toml(Some(CommandLine { command, env: &[] }));
     (found, toml)
 }
