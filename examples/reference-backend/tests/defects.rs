@@ -25,10 +25,12 @@ fn md5_hex(text: &str) -> String {
 
 #[test]
 fn every_defect_is_covered_by_a_test_in_these_files() {
-    // The access-token switches are tested in defects_access_token.rs.
+    // The access-token switches are tested in defects_access_token.rs, the encrypted-data and
+    // phone switches in defects_data.rs.
     let source = [
         include_str!("defects.rs"),
         include_str!("defects_access_token.rs"),
+        include_str!("defects_data.rs"),
     ]
     .concat();
     for defect in Defect::ALL {
@@ -329,128 +331,6 @@ async fn stack_traces_adds_a_backtrace_with_source_paths_to_error_answers() {
 }
 
 #[tokio::test]
-async fn no_watermark_check_accepts_data_for_another_appid() {
-    let s = setup(&[Defect::NoWatermarkCheck]).await;
-    let token = s.login_as("c", OPENID, SESSION_KEY).await;
-    let (data, iv) = encrypt(SESSION_KEY, &user_info("Alice", "wx0000000000000000"));
-    let (status, body) = s
-        .post(
-            "/api/user-info",
-            Some(&token),
-            json!({"encryptedData": data, "iv": iv}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK);
-    assert_eq!(body["data"]["watermark"]["appid"], "wx0000000000000000");
-}
-
-#[tokio::test]
-async fn crash_on_bad_data_answers_500_to_a_bad_iv_or_garbled_plaintext_but_not_to_a_stale_key() {
-    let s = setup(&[Defect::CrashOnBadData]).await;
-    let old_key = STANDARD.encode([3u8; 16]);
-    s.login_as("c1", OPENID, &old_key).await;
-    let token = s.login_as("c2", OPENID, SESSION_KEY).await;
-    let crashed = (
-        StatusCode::INTERNAL_SERVER_ERROR,
-        json!({"error": "internal server error"}),
-    );
-    let short_iv = json!({"encryptedData": VECTOR_DATA, "iv": STANDARD.encode([1u8; 15])});
-    assert_eq!(
-        s.post("/api/user-info", Some(&token), short_iv).await,
-        crashed
-    );
-    let mut garbled = STANDARD.decode(VECTOR_DATA).unwrap();
-    garbled[0] ^= 0x80;
-    let garbled = json!({"encryptedData": STANDARD.encode(garbled), "iv": VECTOR_IV});
-    assert_eq!(
-        s.post("/api/user-info", Some(&token), garbled).await,
-        crashed
-    );
-    let (data, iv) = encrypt(&old_key, &user_info("Alice", APPID));
-    let stale = json!({"encryptedData": data, "iv": iv});
-    assert_eq!(
-        s.post("/api/user-info", Some(&token), stale).await.0,
-        StatusCode::BAD_REQUEST
-    );
-}
-
-#[tokio::test]
-async fn fallback_old_session_key_accepts_data_under_an_earlier_key() {
-    let s = setup(&[Defect::FallbackOldSessionKey]).await;
-    let old_key = STANDARD.encode([3u8; 16]);
-    s.login_as("c1", OPENID, &old_key).await;
-    let token = s.login_as("c2", OPENID, SESSION_KEY).await;
-    let (data, iv) = encrypt(&old_key, &user_info("Alice", APPID));
-    let (status, body) = s
-        .post(
-            "/api/user-info",
-            Some(&token),
-            json!({"encryptedData": data, "iv": iv}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK);
-    assert_eq!(body["data"]["nickName"], "Alice");
-}
-
-#[tokio::test]
-async fn truncate_nickname_cuts_names_to_twenty_characters() {
-    let s = setup(&[Defect::TruncateNickname]).await;
-    let token = s.login_as("c", OPENID, SESSION_KEY).await;
-    let long = "名前が長いユーザーさんのニックネームです本当に長い";
-    let (data, iv) = encrypt(SESSION_KEY, &user_info(long, APPID));
-    let (_, body) = s
-        .post(
-            "/api/user-info",
-            Some(&token),
-            json!({"encryptedData": data, "iv": iv}),
-        )
-        .await;
-    assert_eq!(
-        body["data"]["nickName"],
-        long.chars().take(20).collect::<String>()
-    );
-}
-
-#[tokio::test]
-async fn urlsafe_base64_cannot_read_the_official_vector() {
-    let s = setup(&[Defect::UrlsafeBase64]).await;
-    let token = s.login_as("c", OPENID, SESSION_KEY).await;
-    let body = json!({"encryptedData": VECTOR_DATA, "iv": VECTOR_IV});
-    assert_eq!(
-        s.post("/api/user-info", Some(&token), body).await.0,
-        StatusCode::BAD_REQUEST
-    );
-}
-
-#[tokio::test]
-async fn phone_countrycode_number_fails_on_the_string_wechat_really_sends() {
-    let (s, token) = phone_setup(&[Defect::PhoneCountrycodeNumber]).await;
-    assert_eq!(
-        s.post("/api/phone", Some(&token), json!({"code": "p"}))
-            .await
-            .0,
-        StatusCode::BAD_GATEWAY
-    );
-    Mock::given(path("/wxa/business/getuserphonenumber"))
-        .and(query_param("access_token", "AT-1"))
-        .and(wiremock::matchers::body_json(json!({"code": "numeric"})))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "errcode": 0, "errmsg": "ok",
-            "phone_info": {"phoneNumber": "13800138000", "purePhoneNumber": "13800138000", "countryCode": 86}
-        })))
-        .with_priority(1)
-        .mount(&s.wechat)
-        .await;
-    let (status, body) = s
-        .post("/api/phone", Some(&token), json!({"code": "numeric"}))
-        .await;
-    assert_eq!(
-        (status, body["countryCode"].clone()),
-        (StatusCode::OK, json!(86))
-    );
-}
-
-#[tokio::test]
 async fn wedge_on_upstream_reset_answers_500_to_everything_after_one_reset() {
     let base = flaky_wechat(1, json!({"session_key": SESSION_KEY, "openid": OPENID})).await;
     let mut config = Config::new(base, APPID, SECRET);
@@ -585,22 +465,6 @@ async fn shared_response_object_answers_the_second_user_with_the_first_users_id(
     let (_, second) = s.login("c2").await;
     assert_ne!(first["token"], second["token"]);
     assert_eq!(first["userId"], second["userId"]);
-}
-
-#[tokio::test]
-async fn no_openid_check_accepts_user_info_naming_another_openid() {
-    let s = setup(&[Defect::NoOpenidCheck]).await;
-    let token = s.login_as("c", OTHER_OPENID, SESSION_KEY).await;
-    let (data, iv) = encrypt(SESSION_KEY, &user_info("Alice", APPID));
-    let (status, body) = s
-        .post(
-            "/api/user-info",
-            Some(&token),
-            json!({"encryptedData": data, "iv": iv}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    assert_eq!(body["data"]["openId"], OPENID);
 }
 
 #[tokio::test]
