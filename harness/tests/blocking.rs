@@ -6,6 +6,8 @@
 //! cascade), against the Wafer-style backend (a two-part session, data carried by the login)
 //! mis-described the same ways, and against stand-in backends that refuse everything.
 
+mod backend_run;
+
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -265,19 +267,8 @@ fn have_node() -> bool {
 /// apart, data carried by the login), with its login or protected path given as `login` and
 /// `protected`.
 async fn wafer(login: &str, protected: &str) -> RunReport {
-    let script = format!("{}/tests/backends/wafer.js", env!("CARGO_MANIFEST_DIR"));
-    let text = format!(
+    let rest = format!(
         r#"
-[backend]
-base_url = "http://127.0.0.1:{{{{port}}}}"
-command = ["node", {script:?}]
-ready_url = "/ready"
-ready_timeout_secs = 20
-[backend.env]
-PORT = "{{{{port}}}}"
-WX_API_BASE = "{{{{wechat_base_url}}}}"
-WX_APPID = "{{{{appid}}}}"
-WX_SECRET = "{{{{secret}}}}"
 [login]
 method = "GET"
 path = "{login}"
@@ -298,7 +289,7 @@ not_equals = [""]
 upstream_timeout_secs = 3
 "#
     );
-    let profile = Profile::from_toml_str(&text, "wafer.toml").expect("valid profile");
+    let profile = backend_run::profile("node", "wafer.js", "", "", &rest);
     let options = RunOptions {
         seed: Some(8),
         ..RunOptions::default()
