@@ -3,6 +3,8 @@
 //! base_url backend that stops answering is reported once; and a broken login blocks the cases
 //! that need one instead of erroring each of them.
 
+mod backend_run;
+
 use std::process::Command;
 
 use serde_json::json;
@@ -12,45 +14,15 @@ use wxmock_harness::profile::Profile;
 use wxmock_harness::report::RunReport;
 use wxmock_harness::runner::{run, RunOptions};
 
-fn python_available() -> bool {
-    let ok = Command::new("python3")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "python3 is required in CI"
-        );
-        eprintln!("skipped: python3 is not installed");
-    }
-    ok
-}
-
 const JWT_KEY: &str = "a-long-random-test-key-for-the-python-backend-7f3e";
 
 fn script() -> String {
-    format!(
-        "{}/tests/backends/dies_on_upstream_error.py",
-        env!("CARGO_MANIFEST_DIR")
-    )
+    backend_run::script("dies_on_upstream_error.py")
 }
 
 fn dies_profile(defect: &str) -> Profile {
-    let text = format!(
-        r#"
-[backend]
-base_url = "http://127.0.0.1:{{{{port}}}}"
-command = ["python3", {script:?}]
-ready_url = "/ready"
-ready_timeout_secs = 20
-[backend.env]
-PORT = "{{{{port}}}}"
-WX_API_BASE = "{{{{wechat_base_url}}}}"
-WX_APPID = "{{{{appid}}}}"
-WX_SECRET = "{{{{secret}}}}"
-JWT_SECRET = "{JWT_KEY}"
-DEFECT = {defect:?}
+    let rest = format!(
+        r#"JWT_SECRET = "{JWT_KEY}"
 [login]
 path = "/api/login"
 [protected]
@@ -62,10 +34,9 @@ max_lifetime_secs = 3600
 leeway_secs = 0
 [limits]
 upstream_timeout_secs = 4
-"#,
-        script = script()
+"#
     );
-    Profile::from_toml_str(&text, "dies.toml").expect("valid")
+    backend_run::profile("python3", "dies_on_upstream_error.py", defect, "", &rest)
 }
 
 async fn run_all(profile: Profile) -> RunReport {
@@ -96,7 +67,7 @@ fn reason<'a>(report: &'a RunReport, id: &str) -> &'a str {
 
 #[tokio::test]
 async fn the_clean_python_backend_passes_every_applicable_case() {
-    if !python_available() {
+    if !backend_run::have("python3") {
         return;
     }
     let report = run_all(dies_profile("")).await;
@@ -115,7 +86,7 @@ async fn the_clean_python_backend_passes_every_applicable_case() {
 
 #[tokio::test]
 async fn a_backend_that_dies_fails_the_case_in_progress_is_restarted_and_fails_survives() {
-    if !python_available() {
+    if !backend_run::have("python3") {
         return;
     }
     let report = run_all(dies_profile("die-on-garbage")).await;
@@ -171,7 +142,7 @@ async fn a_backend_that_dies_fails_the_case_in_progress_is_restarted_and_fails_s
 
 #[tokio::test]
 async fn an_exit_still_fails_survives_when_the_credential_is_blocked() {
-    if !python_available() {
+    if !backend_run::have("python3") {
         return;
     }
     // The protected path is wrong, so token.accepted fails and blocks what needs a credential;
@@ -199,7 +170,7 @@ async fn an_exit_still_fails_survives_when_the_credential_is_blocked() {
 
 #[tokio::test]
 async fn a_base_url_backend_that_stops_answering_is_reported_once() {
-    if !python_available() {
+    if !backend_run::have("python3") {
         return;
     }
     let port = wxmock_harness::backend::free_port().expect("port");
