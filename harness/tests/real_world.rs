@@ -18,6 +18,18 @@ path = "/api/me"
 identity_pointer = "/username"
 "#;
 
+/// Runs `ids` on express-db-token.js with `defect` switched on (each must fail), then clean (each
+/// must pass); gives back the defect run's results for the caller's reason checks.
+async fn express_fails_then_passes(defect: &str, ids: &[&str]) -> Vec<(String, String, String)> {
+    let bad = fails(
+        profile("node", "express-db-token.js", defect, "", EXPRESS),
+        ids,
+    )
+    .await;
+    passes(profile("node", "express-db-token.js", "", "", EXPRESS), ids).await;
+    bad
+}
+
 #[tokio::test]
 async fn a_django_style_backend_whose_password_is_the_openid_fails_auth_openid_credential() {
     if !have("python3") {
@@ -48,21 +60,12 @@ async fn an_express_backend_reading_the_token_from_the_query_fails_auth_token_in
         return;
     }
     let ids = ["auth.token-in-query"];
-    let bad = fails(
-        profile("node", "express-db-token.js", "query-token", "", EXPRESS),
-        &ids,
-    )
-    .await;
+    let bad = express_fails_then_passes("query-token", &ids).await;
     assert!(
         bad[0].2.contains("?token=") && bad[0].2.contains("?access_token="),
         "{}",
         bad[0].2
     );
-    passes(
-        profile("node", "express-db-token.js", "", "", EXPRESS),
-        &ids,
-    )
-    .await;
 }
 
 #[tokio::test]
@@ -103,21 +106,12 @@ async fn an_express_backend_failing_on_any_errcode_fails_login_errcode_zero() {
         return;
     }
     let ids = ["login.errcode-zero"];
-    let bad = fails(
-        profile("node", "express-db-token.js", "errcode-any", "", EXPRESS),
-        &ids,
-    )
-    .await;
+    let bad = express_fails_then_passes("errcode-any", &ids).await;
     assert!(
         bad[0].2.contains("errcode 0 is not an error"),
         "{}",
         bad[0].2
     );
-    passes(
-        profile("node", "express-db-token.js", "", "", EXPRESS),
-        &ids,
-    )
-    .await;
 }
 
 #[tokio::test]
@@ -126,17 +120,8 @@ async fn an_express_backend_without_a_try_catch_fails_login_upstream_error_statu
         return;
     }
     let ids = ["login.upstream-error-status"];
-    let bad = fails(
-        profile("node", "express-db-token.js", "bare-500", "", EXPRESS),
-        &ids,
-    )
-    .await;
+    let bad = express_fails_then_passes("bare-500", &ids).await;
     assert!(bad[0].2.contains("HTTP 500"), "{}", bad[0].2);
-    passes(
-        profile("node", "express-db-token.js", "", "", EXPRESS),
-        &ids,
-    )
-    .await;
 }
 
 /// The shared-response shape keeps its token under /data/token.
@@ -196,17 +181,8 @@ async fn an_express_backend_guarding_its_login_route_fails_login_stale_credentia
         return;
     }
     let ids = ["login.stale-credential"];
-    let bad = fails(
-        profile("node", "express-db-token.js", "stale-403", "", EXPRESS),
-        &ids,
-    )
-    .await;
+    let bad = express_fails_then_passes("stale-403", &ids).await;
     assert!(bad[0].2.contains("garbage token"), "{}", bad[0].2);
-    passes(
-        profile("node", "express-db-token.js", "", "", EXPRESS),
-        &ids,
-    )
-    .await;
 }
 
 /// A one-call login: the code and the user's encrypted data in one body; the answer shows no
